@@ -1,0 +1,1 @@
+//! `Display` for the AST: prints the canonical direct grammar, which parses back to the same AST.
