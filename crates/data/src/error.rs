@@ -6,7 +6,9 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
     /// A file or folder the loader needs is not there.
-    #[error("missing file {path}: {source}; check the path and that the file exists and is readable")]
+    #[error(
+        "missing file {path}: {source}; check the path and that the file exists and is readable"
+    )]
     MissingFile {
         path: PathBuf,
         #[source]
@@ -32,7 +34,10 @@ pub enum DataError {
     Empty { what: String },
     /// A column named in the options does not exist in the CSV header.
     #[error("unknown column {name:?}; available columns are: {}", available.join(", "))]
-    UnknownColumn { name: String, available: Vec<String> },
+    UnknownColumn {
+        name: String,
+        available: Vec<String>,
+    },
     /// The dataset has no picture for its samples (tabular data); show a placeholder instead.
     #[error("dataset {dataset:?} has no images (its samples are {task_type} rows)")]
     NoImage { dataset: String, task_type: String },
