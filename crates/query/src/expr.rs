@@ -303,7 +303,7 @@ fn parse_atom(c: &mut Cursor) -> Result<Expr, QueryError> {
 /// `df['col']`, `df["col"]`, `` df[`col`] `` or `df.col`; the cursor is at `df`.
 fn parse_df_column(c: &mut Cursor) -> Result<Expr, QueryError> {
     c.bump();
-    let example = "df['loss'] > 0.5";
+    let example = "df[df['loss'] > 0.5]";
     if c.eat(&Tok::Dot) {
         return match c.bump() {
             Tok::Ident(name) => Ok(Expr::Column(name)),
@@ -347,23 +347,27 @@ fn parse_postfix(c: &mut Cursor, mut e: Expr) -> Result<Expr, QueryError> {
         let Tok::Ident(method) = c.bump() else {
             return Err(QueryError::new(
                 format!("expected a method name after '.'; supported: {METHODS}"),
-                "df['label'].isin([1, 2])",
+                "df[df['label'].isin([1, 2])]",
             )
             .at(dot));
         };
         e = match method.as_str() {
             "isin" => {
-                c.expect(&Tok::LParen, "'(' after isin", "df['label'].isin([1, 2])")?;
+                c.expect(
+                    &Tok::LParen,
+                    "'(' after isin",
+                    "df[df['label'].isin([1, 2])]",
+                )?;
                 let values = parse_value_list(c)?;
                 c.expect(
                     &Tok::RParen,
                     "')' to close isin(",
-                    "df['label'].isin([1, 2])",
+                    "df[df['label'].isin([1, 2])]",
                 )?;
                 Expr::IsIn(Box::new(e), values)
             }
             "between" => {
-                let ex = "df['loss'].between(0.2, 0.5)";
+                let ex = "df[df['loss'].between(0.2, 0.5)]";
                 c.expect(&Tok::LParen, "'(' after between", ex)?;
                 let low = parse_value(c, ex)?;
                 c.expect(&Tok::Comma, "',' between the two bounds", ex)?;
@@ -383,7 +387,7 @@ fn parse_postfix(c: &mut Cursor, mut e: Expr) -> Result<Expr, QueryError> {
                 Expr::Between(Box::new(e), low, high)
             }
             "isna" | "isnull" | "notna" | "notnull" => {
-                let ex = "df['prediction'].isna()";
+                let ex = "df[df['prediction'].isna()]";
                 c.expect(&Tok::LParen, "'('", ex)?;
                 c.expect(&Tok::RParen, "')' (isna takes no arguments)", ex)?;
                 let null = Expr::IsNull(Box::new(e));
@@ -400,7 +404,7 @@ fn parse_postfix(c: &mut Cursor, mut e: Expr) -> Result<Expr, QueryError> {
                         "'.{other}' is not supported here; supported methods: {METHODS} \
                          (if '{other}' is part of a column name, quote the name in backticks)"
                     ),
-                    "df['label'].isin([1, 2])",
+                    "df[df['label'].isin([1, 2])]",
                 )
                 .at(dot));
             }
@@ -411,7 +415,7 @@ fn parse_postfix(c: &mut Cursor, mut e: Expr) -> Result<Expr, QueryError> {
 
 /// `.str.contains('x')`, `.str.startswith('x')`, `.str.endswith('x')`; cursor after `str`.
 fn parse_str_method(c: &mut Cursor, e: Expr) -> Result<Expr, QueryError> {
-    let ex = "df['sample_id'].str.contains('12')";
+    let ex = "df[df['sample_id'].str.contains('12')]";
     c.expect(&Tok::Dot, "'.' after .str", ex)?;
     let at = c.pos();
     let method = match c.bump() {

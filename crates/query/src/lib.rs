@@ -23,6 +23,8 @@ mod lexer;
 mod nl;
 mod pandas;
 mod suggest;
+#[cfg(test)]
+mod tests;
 mod view;
 
 pub use ast::{ArithOp, CmpOp, Expr, INDEX_COLUMN, Limit, Query, Scope, SortKey, Value, ViewSpec};
