@@ -5,9 +5,9 @@
 //! 1. empty text → [`Query::CountOnly`];
 //! 2. `@reset`, `@overview`, `@projection_selection <token>`, `@"""<pandas>"""` (any mode);
 //! 3. `sample_id.astype('str').isin([...])` → [`Query::Highlight`];
-//! 4. text starting with `df[` / `df.` → the pandas subset ([`pandas`]);
-//! 5. the direct grammar (filters, `sortby`, options; see [`view`] and [`expr`]);
-//! 6. with `natural_language`, plain sentences → intents ([`nl`]). A sentence with no
+//! 4. text starting with `df[` / `df.` → the pandas subset (module `pandas`);
+//! 5. the direct grammar (filters, `sortby`, options; modules `view` and `expr`);
+//! 6. with `natural_language`, plain sentences → intents (module `nl`). A sentence with no
 //!    operators is tried as an intent first, so that `errors` means misclassified samples
 //!    rather than a column named `errors`.
 //!
@@ -22,6 +22,8 @@ mod expr;
 mod lexer;
 mod nl;
 mod pandas;
+#[cfg(test)]
+mod proptests;
 mod suggest;
 #[cfg(test)]
 mod tests;

@@ -18,6 +18,10 @@ const SUPPORTED_CHAIN: &str = "df[mask], df.loc[mask], df.query(\"...\"), .sort_
 
 /// Whether `text` is the highlight form (`sample_id.astype(...)`, also via `df[...]`).
 pub(crate) fn is_highlight(text: &str) -> bool {
+    // Cheap prefix test first: most queries are neither, and lexing a long one twice is waste.
+    if !(text.starts_with("sample_id") || text.starts_with("df")) {
+        return false;
+    }
     let Ok(c) = Cursor::new(text) else {
         return false;
     };

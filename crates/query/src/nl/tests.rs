@@ -241,6 +241,10 @@ fn refuses_what_it_cannot_map_and_says_where() {
         assert!(e.message.starts_with("could not understand"), "{text}: {e}");
         assert_eq!(e.example, "show the 100 highest-loss samples");
     }
+    // An operator is not understood, rather than silently dropped.
+    let e = parse_intent("misclassified > 3").unwrap_err();
+    assert!(e.message.contains("'>'"), "{e}");
+    assert!(parse_intent("label > 3 misclassified").is_err());
     let e = parse_intent("misclassified banana").unwrap_err();
     assert!(e.message.contains("'banana'"), "{e}");
     assert_eq!(e.position, Some(14));

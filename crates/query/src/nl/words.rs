@@ -39,6 +39,14 @@ fn is_word_char(c: char) -> bool {
     c.is_alphanumeric() || matches!(c, '_' | '.' | ':')
 }
 
+/// Punctuation that may appear in a sentence without meaning anything.
+fn is_separator(c: char) -> bool {
+    matches!(
+        c,
+        '-' | ',' | ';' | '?' | '!' | '\'' | '"' | '(' | ')' | '.' | ':'
+    )
+}
+
 /// Pairs of words that name one thing.
 const JOINED: &[(&str, &[&str], &str)] = &[
     (
@@ -82,6 +90,16 @@ pub(crate) fn split_words(text: &str) -> Vec<Word> {
                 .is_some_and(|d| d.is_ascii_digit() || *d == '.');
         let starts_after_gap = i == 0 || !is_word_char(chars[i - 1]);
         if !(is_word_char(c) || (signed && starts_after_gap)) {
+            // Operators are kept as words of their own so that no rule claims them and the
+            // sentence is refused: dropping the '>' of "label > 3 misclassified" would
+            // silently turn it into "label 3".
+            if !(c.is_whitespace() || is_separator(c)) {
+                words.push(Word {
+                    text: c.to_string(),
+                    pos: i,
+                    used: false,
+                });
+            }
             i += 1;
             continue;
         }
@@ -149,6 +167,15 @@ mod tests {
             ["loss", "above", "0.5", "below", "-1e-3"]
         );
         assert_eq!(texts("tag:hard"), ["tag:hard"]);
+    }
+
+    #[test]
+    fn keeps_operators_as_words() {
+        assert_eq!(texts("label > 3, please!"), ["label", ">", "3", "please"]);
+        assert_eq!(
+            texts("the model's errors?"),
+            ["the", "model", "s", "errors"]
+        );
     }
 
     #[test]
