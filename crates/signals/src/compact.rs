@@ -165,7 +165,8 @@ mod tests {
             let marked = markers[..values.len()].iter().filter(|m| **m).count();
             prop_assert_eq!(c.markers.len(), marked);
             prop_assert_eq!(c.flags.iter().filter(|f| **f & SPECIAL != 0).count(), marked);
-            let specials = c.special_count;
+            let specials = c.specials.len();
+            prop_assert_eq!(specials, marked);
             prop_assert!(c.len() <= cap.max(3 * specials + 3) + cap / 4 + 2,
                 "len {} cap {} specials {}", c.len(), cap, specials);
         }

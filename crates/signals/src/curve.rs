@@ -1,6 +1,6 @@
 //! One metric series of one run, stored column by column and kept sorted by step.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use crate::types::{CurveIndex, EvalMarker, SignalPoint};
 
@@ -37,8 +37,10 @@ pub(crate) struct Curve {
     /// Sparse columns, keyed by sequence number because indices move on insert and compaction.
     pub markers: HashMap<u64, EvalMarker>,
     pub notes: HashMap<u64, String>,
-    /// Points carrying [`SPECIAL`]; lets readers skip the flag scan when there are none.
-    pub special_count: usize,
+    /// `(step, seq)` of every point carrying [`SPECIAL`]. Within one step, index order is seq
+    /// order (a point always lands after the others of its step), so this set finds the
+    /// specials of a range without scanning the range's flags.
+    pub specials: BTreeSet<(i64, u64)>,
     /// Highest sequence number stored; lets a poll skip a curve with nothing new in O(1).
     pub max_seq: u64,
     /// Whether `seqs` is ascending, i.e. no point was inserted before a later-appended one;
@@ -63,7 +65,7 @@ impl Default for Curve {
             band_hi: Vec::new(),
             markers: HashMap::new(),
             notes: HashMap::new(),
-            special_count: 0,
+            specials: BTreeSet::new(),
             max_seq: 0,
             seqs_ascending: true,
             value_min: f32::NAN,
@@ -98,7 +100,7 @@ impl Curve {
         };
         if let Some(marker) = row.marker {
             flags |= MARKER;
-            self.special_count += 1;
+            self.specials.insert((row.step, row.seq));
             self.markers.insert(row.seq, marker);
         }
         self.widen_extent(row.value);
@@ -152,7 +154,6 @@ impl Curve {
         }
         self.max_seq = self.seqs.iter().copied().max().unwrap_or(0);
         self.seqs_ascending = self.seqs.windows(2).all(|w| w[0] < w[1]);
-        self.special_count = self.flags.iter().filter(|&&f| f & SPECIAL != 0).count();
     }
 
     /// Index range of the points with `lo <= step <= hi`.
@@ -164,14 +165,18 @@ impl Curve {
 
     /// Indices (relative to `range.start`) of special points inside `range`, ascending.
     pub fn specials_in(&self, range: std::ops::Range<usize>) -> Vec<usize> {
-        if self.special_count == 0 {
+        if range.is_empty() || self.specials.is_empty() {
             return Vec::new();
         }
-        self.flags[range]
-            .iter()
-            .enumerate()
-            .filter(|(_, f)| **f & SPECIAL != 0)
-            .map(|(i, _)| i)
+        let (lo, hi) = (self.steps[range.start], self.steps[range.end - 1]);
+        self.specials
+            .range((lo, 0)..=(hi, u64::MAX))
+            .filter_map(|&(step, seq)| {
+                let same_step = self.range(step, step);
+                let within = self.seqs[same_step.clone()].partition_point(|&s| s < seq);
+                let at = same_step.start + within;
+                (self.seqs.get(at) == Some(&seq) && range.contains(&at)).then(|| at - range.start)
+            })
             .collect()
     }
 
@@ -186,6 +191,7 @@ impl Curve {
             self.markers.remove(&seq);
             self.notes.remove(&seq);
         }
+        self.specials.retain(|&(s, _)| s <= step);
         self.steps.truncate(keep);
         self.values.truncate(keep);
         self.timestamps.truncate(keep);
@@ -219,8 +225,12 @@ impl Curve {
             }
             let is_special = self.flags[i] & SPECIAL != 0;
             match (was_special, is_special) {
-                (false, true) => self.special_count += 1,
-                (true, false) => self.special_count -= 1,
+                (false, true) => {
+                    self.specials.insert((step, seq));
+                }
+                (true, false) => {
+                    self.specials.remove(&(step, seq));
+                }
                 _ => {}
             }
         }
@@ -345,7 +355,7 @@ mod tests {
         assert!(p.audit_mode);
         assert_eq!(p.band, Some((0.5, 2.0)));
         assert_eq!(p.marker.map(|m| m.split_name), Some("val".to_owned()));
-        assert_eq!(c.special_count, 1);
+        assert_eq!(c.specials.len(), 1);
         assert_eq!(p.seq, 9);
     }
 
@@ -362,7 +372,7 @@ mod tests {
         assert_eq!(c.specials_in(0..3), vec![1]);
         assert_eq!(c.set_note(20, ""), Ok(1));
         assert_eq!(c.point("m", "h", 1).note, "");
-        assert_eq!(c.special_count, 0);
+        assert!(c.specials.is_empty());
     }
 
     #[test]
@@ -376,8 +386,31 @@ mod tests {
         assert_eq!(c.len(), 5);
         assert_eq!(c.value_max, 4.0);
         assert!(c.notes.is_empty());
-        assert_eq!(c.special_count, 0);
+        assert!(c.specials.is_empty());
         assert_eq!(c.truncate_after(100), 0);
+    }
+
+    #[test]
+    fn specials_are_found_by_step_and_seq() {
+        let mut c = Curve::default();
+        let marked = |mut r: Row| {
+            r.marker = Some(EvalMarker::default());
+            r
+        };
+        c.push(row(1, 0.0, 1));
+        c.push(row(3, 0.0, 2));
+        c.push(marked(row(3, 0.0, 3)));
+        c.push(marked(row(2, 0.0, 4))); // inserted before the 3s
+        c.push(row(3, 0.0, 5));
+        c.set_note(1, "n").ok();
+        assert_eq!(c.steps, vec![1, 2, 3, 3, 3]);
+        assert_eq!(c.specials_in(0..5), vec![0, 1, 3]);
+        assert_eq!(c.specials_in(2..5), vec![1]);
+        assert_eq!(c.specials_in(1..3), vec![0]);
+        assert_eq!(c.specials_in(4..5), Vec::<usize>::new());
+        c.truncate_after(2);
+        assert_eq!(c.specials_in(0..2), vec![0, 1]);
+        assert_eq!(c.specials.len(), 2);
     }
 
     #[test]

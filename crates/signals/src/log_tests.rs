@@ -289,7 +289,8 @@ fn sliced_mean_averages_members_per_step() {
 fn arb_curve() -> impl Strategy<Value = Vec<(i64, f32, bool, bool)>> {
     proptest::collection::vec(
         (
-            0i64..3,
+            // Mostly forward, sometimes back (a run resumed at an earlier step).
+            prop_oneof![8 => 0i64..3, 1 => -3i64..0],
             -1000.0f32..1000.0,
             proptest::bool::weighted(0.02),
             proptest::bool::weighted(0.02),
