@@ -354,7 +354,8 @@ proptest! {
         }
         let env = |ps: &[SignalPoint]| ps.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), p| (a.min(p.value), b.max(p.value)));
         prop_assert_eq!(env(&out), env(&stored));
-        prop_assert_eq!(sorted.iter().map(|p| p.0).collect::<Vec<_>>(), stored.iter().map(|p| p.step).collect::<Vec<_>>());
+        let stored_pairs: Vec<(i64, f32)> = stored.iter().map(|p| (p.step, p.value)).collect();
+        prop_assert_eq!(sorted, stored_pairs);
     }
 
     #[test]
