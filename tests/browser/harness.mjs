@@ -1,0 +1,141 @@
+// Test harness for the Studio browser tests: start the real server binary on a free port,
+// wait for /healthz, launch Debian's chromium headless, and keep screenshots as artifacts.
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium, nodeClient } from "../../ui-shim/testkit.mjs";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const repoRoot = path.resolve(here, "..", "..");
+export const artifactsDir = path.join(repoRoot, "artifacts", "browser");
+fs.mkdirSync(artifactsDir, { recursive: true });
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** The server command: WL_SERVER_BIN (a binary, or a .mjs/.js file run with node). */
+function serverCommand() {
+  const bin = process.env.WL_SERVER_BIN;
+  if (!bin) throw new Error("WL_SERVER_BIN is not set: point it at the weightslab binary (e.g. target/debug/weightslab).");
+  if (!fs.existsSync(bin)) throw new Error(`WL_SERVER_BIN=${bin} does not exist; build it first (cargo build -p weightslab).`);
+  return /\.(m?js)$/.test(bin) ? [process.execPath, [bin]] : [bin, []];
+}
+
+export class Server {
+  constructor(logDir) {
+    this.logDir = logDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "wl-browser-"));
+    this.proc = null;
+    this.port = 0;
+    this.output = "";
+  }
+
+  get url() {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  client() {
+    return nodeClient(this.url, process.env.WL_TOKEN);
+  }
+
+  async start(timeoutMs = 90000) {
+    const [cmd, pre] = serverCommand();
+    this.port = await freePort();
+    this.output = "";
+    this.proc = spawn(cmd, [...pre, "serve", "--port", String(this.port), "--log-dir", this.logDir], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? "warn" },
+    });
+    const keep = (d) => {
+      this.output = (this.output + d.toString()).slice(-20000);
+    };
+    this.proc.stdout.on("data", keep);
+    this.proc.stderr.on("data", keep);
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (this.proc.exitCode !== null) throw new Error(`server exited with ${this.proc.exitCode} before /healthz answered:\n${this.output}`);
+      try {
+        const res = await fetch(`${this.url}/healthz`);
+        if (res.status === 200) return;
+      } catch {
+        // Not listening yet.
+      }
+      await sleep(200);
+    }
+    throw new Error(`server did not answer GET /healthz with 200 within ${timeoutMs} ms:\n${this.output}`);
+  }
+
+  /** Graceful stop (SIGTERM, so the server can flush its store), then SIGKILL after 15 s. */
+  async stop() {
+    const p = this.proc;
+    if (!p || p.exitCode !== null) return;
+    const exited = new Promise((r) => p.once("exit", r));
+    p.kill("SIGTERM");
+    const t = setTimeout(() => p.kill("SIGKILL"), 15000);
+    await exited;
+    clearTimeout(t);
+  }
+}
+
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_BIN ?? "/usr/bin/chromium",
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+  });
+}
+
+export async function shot(page, name) {
+  await page.screenshot({ path: path.join(artifactsDir, `${name}.png`) });
+}
+
+/** Polls `fn` until it returns a truthy value or the time runs out. */
+export async function until(what, fn, timeoutMs = 15000, everyMs = 250) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    last = await fn();
+    if (last) return last;
+    await sleep(everyMs);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last value: ${JSON.stringify(last)})`);
+}
+
+/** is_training read over gRPC the way the contract defines it. */
+export async function isTraining(client) {
+  const res = await client.experimentCommand({ getHyperParameters: true });
+  const d = res.hyperParametersDescs.find((x) => x.name === "is_training" || x.label === "Is Training");
+  if (!d) throw new Error("the server's hyperparameters have no is_training descriptor");
+  if (d.stringValue !== undefined) return /^(true|1|yes|on)$/i.test(d.stringValue);
+  return (d.numericalValue ?? 0) > 0.5;
+}
+
+/** Tags and discard flag of the given ids, read from the first `count` rows over gRPC. */
+export async function sampleFlags(client, ids, count = 256) {
+  const res = await client.getDataSamples({ startIndex: 0, recordsCnt: count, includeRawData: false });
+  const out = new Map();
+  for (const r of res.dataRecords) {
+    if (!ids.includes(r.sampleId)) continue;
+    let discarded = false;
+    const tags = new Set();
+    for (const s of r.dataStats) {
+      if (s.name === "discarded") discarded = s.value.length ? s.value[0] !== 0 : s.valueString === "1" || s.valueString === "true";
+      if (s.name === "tags") for (const t of s.valueString.split(/[;,]/)) if (t.trim()) tags.add(t.trim());
+      if (s.name.startsWith("tag:") && (s.value[0] === 1 || s.valueString === "1")) tags.add(s.name.slice(4));
+    }
+    out.set(r.sampleId, { discarded, tags: [...tags] });
+  }
+  return out;
+}

@@ -1,0 +1,156 @@
+// End-to-end checks of the Studio against the real server training its demo: thumbnails in the
+// grid, pause/resume, tag and discard persistence (over gRPC and across a restart), queries
+// changing the counts, live loss points, and the two speed numbers.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { Server, launchBrowser, shot, until, isTraining, sampleFlags } from "./harness.mjs";
+
+const TAG = "e2e-hard";
+let server;
+let browser;
+let page;
+const metrics = { first_grid_paint_ms: NaN, max_long_task_ms: NaN };
+
+async function openStudio() {
+  page = await browser.newPage({ viewport: { width: 1600, height: 960 } });
+  page.on("pageerror", (e) => console.error("page error:", e.message));
+  await page.goto(server.url + "/", { waitUntil: "load" });
+  await page.waitForSelector('.cell img[src^="blob:"]', { timeout: 20000 });
+}
+
+async function counts() {
+  return page.evaluate(() => {
+    const n = (k) => Number(document.querySelector(`[data-count="${k}"] b`)?.textContent?.replace(/,/g, "") ?? NaN);
+    return { all: n("all"), inLoop: n("in-loop"), discarded: n("discarded") };
+  });
+}
+
+async function setTraining(want) {
+  const client = server.client();
+  if ((await isTraining(client)) === want) return;
+  await page.click('[data-action="toggle-training"]');
+  await until(`training=${want} over gRPC`, async () => (await isTraining(client)) === want, 10000);
+}
+
+describe("Studio in a browser", { timeout: 240000 }, () => {
+  before(async () => {
+    server = new Server();
+    await server.start();
+    browser = await launchBrowser();
+    await openStudio();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+    console.log(`studio-metrics: first_grid_paint_ms=${metrics.first_grid_paint_ms.toFixed(0)} max_long_task_ms=${metrics.max_long_task_ms.toFixed(0)}`);
+  });
+
+  test("the grid shows thumbnails", async () => {
+    const loaded = await until("decoded thumbnails", () =>
+      page.evaluate(() => [...document.querySelectorAll(".cell img")].filter((i) => i.complete && i.naturalWidth > 0).length),
+    );
+    assert.ok(loaded >= 8, `expected at least 8 decoded thumbnails, saw ${loaded}`);
+    metrics.first_grid_paint_ms = await page.evaluate(() => performance.getEntriesByName("wl-first-grid-paint")[0]?.startTime ?? NaN);
+    assert.ok(Number.isFinite(metrics.first_grid_paint_ms), "the grid never marked its first paint");
+    await shot(page, "01-grid");
+  });
+
+  test("pause and resume change the training state", async () => {
+    const client = server.client();
+    const initial = await isTraining(client);
+    await page.click('[data-action="toggle-training"]');
+    await until("the first toggle over gRPC", async () => (await isTraining(client)) !== initial, 10000);
+    await page.waitForFunction((want) => document.body.dataset.training === String(want), !initial, { timeout: 8000 });
+    await shot(page, initial ? "02-paused" : "02-training");
+    await page.click('[data-action="toggle-training"]');
+    await until("the second toggle over gRPC", async () => (await isTraining(client)) === initial, 10000);
+  });
+
+  test("the loss plot gains points while training", async () => {
+    await setTraining(true);
+    const sel = '.chart[data-metric*="loss"]';
+    await page.waitForSelector(sel, { timeout: 20000 });
+    const before = Number(await page.getAttribute(sel, "data-points"));
+    await until("new loss points", async () => Number(await page.getAttribute(sel, "data-points")) > before, 20000, 500);
+    await shot(page, "03-training-plots");
+  });
+
+  test("tagging and discarding persist over gRPC and across a restart", async () => {
+    await setTraining(false);
+    await page.click('button[title*="@reset"]');
+    await page.waitForSelector('.cell[data-i="0"] img[src^="blob:"]');
+    const id0 = await page.getAttribute('.cell[data-i="0"]', "data-id");
+    const id2 = await page.getAttribute('.cell[data-i="2"]', "data-id");
+    await page.click('.cell[data-i="0"]');
+    await page.keyboard.press("t");
+    await page.fill(".modal input", TAG);
+    await page.keyboard.press("Enter");
+    await page.waitForSelector(`.cell[data-i="0"] .tag-pill:text("${TAG}")`, { timeout: 8000 });
+    await page.click('.cell[data-i="1"]');
+    await page.click('.cell[data-i="2"]', { modifiers: ["Shift"] });
+    await page.keyboard.press("d");
+    await page.waitForSelector('.cell[data-i="2"].discarded', { timeout: 8000 });
+    await shot(page, "04-tag-discard");
+
+    const check = async (client) => {
+      const flags = await sampleFlags(client, [id0, id2]);
+      assert.ok(flags.get(id0)?.tags.includes(TAG), `sample ${id0} should carry tag ${TAG}: ${JSON.stringify(flags.get(id0))}`);
+      assert.equal(flags.get(id2)?.discarded, true, `sample ${id2} should be discarded`);
+    };
+    await check(server.client());
+
+    await page.close();
+    await server.stop();
+    await server.start();
+    await check(server.client());
+    await openStudio();
+    await page.waitForSelector('.cell[data-i="2"].discarded', { timeout: 10000 });
+    await page.waitForSelector(`.cell[data-i="0"] .tag-pill:text("${TAG}")`, { timeout: 10000 });
+  });
+
+  test("a query changes the counts", async () => {
+    await page.waitForFunction(() => Number(document.querySelector('[data-count="all"] b')?.textContent?.replace(/,/g, "")) > 0);
+    const all = await counts();
+    assert.ok(all.discarded >= 2, `the discards from the previous test should be counted: ${JSON.stringify(all)}`);
+    await page.fill(".query-input", "not discarded");
+    await page.keyboard.press("Enter");
+    await until("the filtered count", async () => (await counts()).all === all.all - all.discarded, 10000);
+    await page.fill(".query-input", `tag:${TAG}`);
+    await page.keyboard.press("Enter");
+    await until("the tag count", async () => (await counts()).all === 1, 10000);
+    await shot(page, "05-query");
+    await page.click('button[title*="@reset"]');
+    await until("the reset count", async () => (await counts()).all === all.all, 10000);
+  });
+
+  test("scrolling through every sample stays smooth", async () => {
+    const total = (await counts()).all;
+    assert.ok(total >= 1000, `the demo should have thousands of samples, has ${total}`);
+    const result = await page.evaluate(async () => {
+      const longTasks = [];
+      const obs = new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) longTasks.push(e.duration);
+      });
+      obs.observe({ type: "longtask" });
+      const el = document.querySelector(".grid-scroll");
+      const frame = () => new Promise((r) => requestAnimationFrame(() => r()));
+      let steps = 0;
+      while (el.scrollTop + el.clientHeight < el.scrollHeight - 1) {
+        el.scrollTop += el.clientHeight;
+        await frame();
+        await frame();
+        steps++;
+      }
+      // Let the last pages arrive so their decoding is measured too.
+      await new Promise((r) => setTimeout(r, 1500));
+      obs.disconnect();
+      const last = document.querySelectorAll(".cell:not(.loading)").length;
+      return { steps, maxLong: longTasks.length ? Math.max(...longTasks) : 0, count: longTasks.length, last };
+    });
+    metrics.max_long_task_ms = result.maxLong;
+    assert.ok(result.steps > 10, `the scroll should take many steps, took ${result.steps}`);
+    assert.ok(result.last > 0, "the cells at the end of the grid should load");
+    await shot(page, "06-scrolled-to-end");
+  });
+});

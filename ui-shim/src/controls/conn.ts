@@ -1,0 +1,79 @@
+//! The heartbeat (get_hyper_parameters every 3 s): connection state, training state, run name
+//! and model age, and the token prompt when the server answers UNAUTHENTICATED.
+
+import { api, isAuthError, onAuthRequired, saveToken, serverAddress } from "../api";
+import { promptText } from "../dialog";
+import { toast } from "../toast";
+import { bus, hpFlag, hpNumber, hpString, state, type ConnState } from "../store";
+
+const BEAT_MS = 3000;
+let failures = 0;
+let prompting = false;
+let timer: ReturnType<typeof setTimeout> | undefined;
+
+function setConn(c: ConnState): void {
+  if (state.conn === c) return;
+  const was = state.conn;
+  state.conn = c;
+  bus.emit("conn", c);
+  if (c === "offline" && was === "online") toast(`Lost the connection to ${serverAddress}. Retrying every few seconds…`);
+  if (c === "online" && (was === "offline" || was === "auth")) toast(`Connected to ${serverAddress}.`, "ok");
+}
+
+/** One heartbeat; also used after commands to pick up the new state at once. */
+export async function beat(): Promise<boolean> {
+  try {
+    const res = await api.experimentCommand({ getHyperParameters: true }, { timeoutMs: 2500 });
+    failures = 0;
+    const hps = res.hyperParametersDescs;
+    state.hps = hps;
+    state.training = hpFlag(hps, "is_training", "Is Training") ?? false;
+    state.auditor = hpFlag(hps, "auditor_mode", "Auditor Mode") ?? false;
+    state.runName = hpString(hps, "experiment_name", "Experiment Name") ?? "";
+    state.lastHash = hpString(hps, "last_hash", "Last Hash") ?? "";
+    state.modelAge = hpNumber(hps, "model_age", "Model Age") ?? 0;
+    setConn("online");
+    bus.emit("hps", hps);
+    return true;
+  } catch (err) {
+    if (isAuthError(err)) {
+      setConn("auth");
+      void askToken();
+      return false;
+    }
+    failures += 1;
+    // One slow answer is not an outage; three in a row are.
+    if (failures >= 3 || state.conn === "connecting") setConn(failures >= 3 ? "offline" : state.conn);
+    return false;
+  }
+}
+
+export function startHeartbeat(): void {
+  const loop = async () => {
+    await beat();
+    timer = setTimeout(loop, state.conn === "online" ? BEAT_MS : 2000);
+  };
+  onAuthRequired(() => {
+    setConn("auth");
+    void askToken();
+  });
+  if (timer === undefined) void loop();
+}
+
+export async function askToken(): Promise<void> {
+  if (prompting) return;
+  prompting = true;
+  const token = await promptText({
+    title: "This server needs an access token",
+    label: `The server at ${serverAddress} rejected the request as unauthenticated. Paste the token it was started with (it is kept in this browser).`,
+    placeholder: "token",
+    okLabel: "Connect",
+    secret: true,
+  });
+  prompting = false;
+  if (token) {
+    saveToken(token);
+    if (!(await beat())) toast("That token was not accepted. Check the token the server printed at start-up.");
+    else bus.emit("view", undefined);
+  }
+}

@@ -1,0 +1,109 @@
+//! The detail panel for one sample: the image, every stat and metadata field, and the
+//! sample's loss trajectory from GetSignalTrajectory.
+
+import uPlot from "uplot";
+import { h, clear, fmtNum } from "./dom";
+import { api } from "./api";
+import { attempt } from "./toast";
+import { bus } from "./store";
+import { splitColor } from "./grid/colors";
+import type { Sample } from "./grid/records";
+
+export class Detail {
+  readonly el: HTMLElement;
+  private body: HTMLElement;
+  private url: string | undefined;
+  private plot: uPlot | undefined;
+  private current: string | null = null;
+
+  constructor() {
+    this.body = h("div", { class: "detail-body" }, h("div", { class: "placeholder" }, "Click a sample to see its details.", h("br"), h("span", { class: "muted small" }, "Shift-click or drag to select many · T tag · D discard · R restore")));
+    this.el = h("aside", { class: "detail panel" }, h("div", { class: "panel-title" }, "Sample"), this.body);
+    bus.on("focus", (s) => void this.show(s));
+  }
+
+  private async show(s: Sample | null): Promise<void> {
+    if (this.url) URL.revokeObjectURL(this.url);
+    this.url = undefined;
+    this.plot?.destroy();
+    this.plot = undefined;
+    clear(this.body);
+    if (!s) {
+      this.current = null;
+      return;
+    }
+    this.current = s.id;
+    const img = h("img", { class: "detail-img", alt: `sample ${s.id}` });
+    if (s.image) {
+      this.url = URL.createObjectURL(new Blob([s.image.bytes as BlobPart], { type: s.image.mime }));
+      img.src = this.url;
+    }
+    const wrong = s.label !== undefined && s.pred !== undefined && s.label !== s.pred;
+    const fields = h("dl", { class: "kv" });
+    const put = (k: string, v: string) => fields.append(h("dt", {}, k), h("dd", { title: v }, v));
+    const trajectory = h("div", { class: "traj" }, h("div", { class: "muted small" }, "Loading loss trajectory…"));
+    this.body.append(
+      h("div", { class: "detail-img-wrap", style: `--split:${splitColor(s.origin)}` }, img, s.discarded ? h("span", { class: "pill warn" }, "discarded") : null),
+      h(
+        "div",
+        { class: "detail-head" },
+        h("span", { class: "mono" }, `#${s.id}`),
+        h("span", { class: "split-pill", style: `--split:${splitColor(s.origin)}` }, s.origin || "?"),
+      ),
+      h(
+        "div",
+        { class: "detail-badges" },
+        badge("label", s.labelText ?? fmtNum(s.label)),
+        badge("pred", s.predText ?? fmtNum(s.pred), wrong ? "wrong" : "right"),
+        badge("loss", fmtNum(s.loss, 4)),
+        s.confidence !== undefined ? badge("conf", fmtNum(s.confidence, 3)) : null,
+      ),
+      h("div", { class: "detail-tags" }, ...(s.tags.length ? s.tags.map((t) => h("span", { class: "tag-pill" }, t)) : [h("span", { class: "muted small" }, "no tags")])),
+      h("div", { class: "section-title" }, "Loss trajectory"),
+      trajectory,
+      h("div", { class: "section-title" }, "Fields"),
+      fields,
+    );
+    for (const [k, v] of s.fields) put(k, v);
+    const id = s.id;
+    const [traj, meta] = await Promise.all([
+      attempt("Loading the loss trajectory", () => api.getSignalTrajectory({ signalName: "loss", sampleIds: [id], maxPoints: 500 })),
+      attempt("Loading sample metadata", () => api.getMetaData({ startIndex: 0, recordsCnt: 0, modalSampleId: id })),
+    ]);
+    if (this.current !== id) return;
+    if (meta?.success && meta.modalRecord) {
+      for (const st of meta.modalRecord.dataStats) {
+        if (s.fields.has(st.name)) continue;
+        const v = st.valueString || (st.value.length ? st.value.map((x) => fmtNum(x, 5)).join(", ") : "");
+        if (v) put(st.name, v);
+      }
+    }
+    clear(trajectory);
+    const values = traj?.trajectories.find((t) => t.sampleId === id)?.value ?? [];
+    if (values.length === 0) {
+      trajectory.append(h("div", { class: "muted small" }, traj?.message || "No per-step losses recorded for this sample yet."));
+      return;
+    }
+    const xs = values.map((_, i) => i + 1);
+    this.plot = new uPlot(
+      {
+        width: Math.max(180, this.body.clientWidth - 8),
+        height: 110,
+        legend: { show: false },
+        cursor: { drag: { x: false, y: false } },
+        scales: { x: { time: false } },
+        series: [{}, { stroke: "#f0a04b", width: 1.5, points: { show: values.length < 40, size: 4 } }],
+        axes: [
+          { stroke: "#8b93a7", grid: { stroke: "#262b36" }, ticks: { show: false }, font: "10px system-ui", size: 20 },
+          { stroke: "#8b93a7", grid: { stroke: "#262b36" }, ticks: { show: false }, font: "10px system-ui", size: 36 },
+        ],
+      },
+      [xs, values],
+      trajectory,
+    );
+  }
+}
+
+function badge(k: string, v: string, cls = ""): HTMLElement {
+  return h("div", { class: `badge ${cls}` }, h("span", { class: "badge-k" }, k), h("span", { class: "badge-v" }, v));
+}

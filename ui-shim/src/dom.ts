@@ -1,0 +1,49 @@
+//! Tiny DOM helpers: element creation and event wiring without a framework.
+
+type Attrs = Record<string, string | number | boolean | EventListener | undefined>;
+
+/** Creates an element; `on*` attributes become listeners, `class` and others become attributes. */
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Attrs = {},
+  ...children: (Node | string | null | undefined | false)[]
+): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === undefined || value === false) continue;
+    if (key.startsWith("on") && typeof value === "function") {
+      el.addEventListener(key.slice(2).toLowerCase(), value);
+    } else if (value === true) {
+      el.setAttribute(key, "");
+    } else {
+      el.setAttribute(key, String(value));
+    }
+  }
+  for (const child of children) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(child);
+  }
+  return el;
+}
+
+export function clear(el: Element): void {
+  while (el.firstChild) el.removeChild(el.firstChild);
+}
+
+/** Formats a number compactly for dense UIs: 0.01234 -> "0.0123", 12345 -> "12,345". */
+export function fmtNum(v: number | undefined, digits = 4): string {
+  if (v === undefined || Number.isNaN(v)) return "–";
+  if (Number.isInteger(v)) return v.toLocaleString("en-US");
+  const abs = Math.abs(v);
+  if (abs !== 0 && (abs < 1e-3 || abs >= 1e6)) return v.toExponential(2);
+  return Number(v.toPrecision(digits)).toString();
+}
+
+/** Debounce that keeps the latest arguments. */
+export function debounce<A extends unknown[]>(fn: (...a: A) => void, ms: number): (...a: A) => void {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return (...a: A) => {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = setTimeout(() => fn(...a), ms);
+  };
+}

@@ -1,0 +1,446 @@
+//! The sample grid: a virtualised, recycled set of cells over the page cache, with selection
+//! (click, shift-click, ctrl-click, drag), keyboard commands and the context menu.
+
+import { h, fmtNum } from "../dom";
+import { contextMenu, promptText } from "../dialog";
+import { attempt, toast } from "../toast";
+import { describeError } from "../api";
+import { bus, state } from "../store";
+import { PageCache, type PageSource } from "./pages";
+import { moveFocus, Selection } from "./selection";
+import { setDiscarded, tagSamples, untagSamples } from "./edits";
+import { splitColor } from "./colors";
+import type { Sample } from "./records";
+
+const CELL_MIN_W = 104;
+const META_H = 34;
+const OVERSCAN_ROWS = 2;
+
+interface CellEl {
+  root: HTMLDivElement;
+  img: HTMLImageElement;
+  id: HTMLSpanElement;
+  lbl: HTMLSpanElement;
+  pred: HTMLSpanElement;
+  loss: HTMLSpanElement;
+  tags: HTMLDivElement;
+  index: number;
+  sample: Sample | undefined;
+  url: string | undefined;
+}
+
+export class Grid {
+  readonly el: HTMLElement;
+  private scroller: HTMLDivElement;
+  private spacer: HTMLDivElement;
+  private empty: HTMLDivElement;
+  private cache: PageCache;
+  private sel = new Selection();
+  private total = 0;
+  private cols = 1;
+  private cellW = CELL_MIN_W;
+  private cellH = CELL_MIN_W + META_H;
+  private active = new Map<number, CellEl>();
+  private pool: CellEl[] = [];
+  private frame = 0;
+  private dragging = false;
+  private firstPaintMarked = false;
+
+  constructor(source: PageSource) {
+    this.cache = new PageCache(source);
+    this.cache.onPage = () => this.schedule();
+    this.cache.onViewCount = (n) => {
+      if (n !== this.total) this.setTotal(n);
+    };
+    this.cache.onError = (err) => toast(describeError("Loading samples", err));
+    this.spacer = h("div", { class: "grid-spacer" });
+    this.empty = h("div", { class: "grid-empty" }, "No samples in this view.");
+    this.scroller = h("div", { class: "grid-scroll", tabindex: 0, "aria-label": "Samples", role: "grid" }, this.spacer, this.empty);
+    this.el = h("div", { class: "grid" }, this.scroller);
+    this.scroller.addEventListener("scroll", () => this.schedule(), { passive: true });
+    this.scroller.addEventListener("keydown", (e) => this.onKey(e));
+    this.scroller.addEventListener("mousedown", (e) => this.onMouseDown(e));
+    this.scroller.addEventListener("mouseover", (e) => this.onMouseOver(e));
+    this.scroller.addEventListener("contextmenu", (e) => this.onContextMenu(e));
+    this.scroller.addEventListener("dblclick", (e) => {
+      const i = this.indexAt(e.target);
+      const s = i >= 0 ? this.cache.get(i) : undefined;
+      if (s) bus.emit("focus", s);
+    });
+    window.addEventListener("mouseup", () => (this.dragging = false));
+    new ResizeObserver(() => this.layout()).observe(this.scroller);
+    bus.on("view", () => this.reload());
+  }
+
+  get selection(): Selection {
+    return this.sel;
+  }
+
+  setTotal(n: number): void {
+    this.total = Math.max(0, n);
+    this.layout();
+  }
+
+  /** A new view (query, sort): back to the top with an empty cache. */
+  reload(): void {
+    this.cache.reset();
+    this.sel.clear();
+    bus.emit("selection", 0);
+    for (const c of this.active.values()) this.release(c);
+    this.active.clear();
+    this.scroller.scrollTop = 0;
+    this.schedule();
+  }
+
+  /** Re-reads the pages on screen (after training moved on, or after edits). */
+  refreshVisible(): void {
+    const { firstRow, lastRow } = this.visibleRows();
+    const pages = new Set<number>();
+    for (let i = firstRow * this.cols; i < Math.min(this.total, (lastRow + 1) * this.cols); i += this.cache.pageSize) {
+      pages.add(Math.floor(i / this.cache.pageSize));
+    }
+    this.cache.refresh([...pages]);
+  }
+
+  private layout(): void {
+    const width = this.scroller.clientWidth;
+    this.cols = Math.max(1, Math.floor(width / CELL_MIN_W));
+    this.cellW = Math.floor(width / this.cols);
+    this.cellH = this.cellW + META_H;
+    const rows = Math.ceil(this.total / this.cols);
+    this.spacer.style.height = `${rows * this.cellH}px`;
+    this.empty.style.display = this.total === 0 && state.conn === "online" ? "flex" : "none";
+    for (const c of this.active.values()) this.position(c);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      this.render();
+    });
+  }
+
+  private visibleRows(): { firstRow: number; lastRow: number } {
+    const top = this.scroller.scrollTop;
+    const firstRow = Math.max(0, Math.floor(top / this.cellH) - OVERSCAN_ROWS);
+    const lastRow = Math.floor((top + this.scroller.clientHeight) / this.cellH) + OVERSCAN_ROWS;
+    return { firstRow, lastRow };
+  }
+
+  private render(): void {
+    const { firstRow, lastRow } = this.visibleRows();
+    const first = firstRow * this.cols;
+    const last = Math.min(this.total - 1, (lastRow + 1) * this.cols - 1);
+    // Cells that scrolled out are handed straight to the indices that scrolled in, so a scroll
+    // step only rewrites their content and transform: no show/hide churn, no new nodes.
+    const free: CellEl[] = [];
+    for (const [i, c] of this.active) {
+      if (i < first || i > last) {
+        free.push(c);
+        this.active.delete(i);
+      }
+    }
+    for (let i = first; i <= last; i++) {
+      let c = this.active.get(i);
+      if (!c) {
+        c = free.pop() ?? this.acquire();
+        c.index = i;
+        c.sample = undefined;
+        c.url = "\u0000";
+        this.active.set(i, c);
+        this.position(c);
+      }
+      this.paint(c);
+    }
+    for (const c of free) this.release(c);
+    // One extra screen of prefetch in the scroll direction keeps scrolling from showing blanks.
+    const screen = Math.ceil(this.scroller.clientHeight / this.cellH) * this.cols;
+    this.cache.want(first - screen, last + screen, this.total);
+  }
+
+  /** Starts loading the first screen before the view size is known (it comes back with it). */
+  prime(): void {
+    const rows = Math.ceil(this.scroller.clientHeight / (CELL_MIN_W + META_H)) + 1;
+    const cols = Math.max(1, Math.floor(this.scroller.clientWidth / CELL_MIN_W));
+    this.cache.want(0, rows * cols, rows * cols);
+  }
+
+  private acquire(): CellEl {
+    const pooled = this.pool.pop();
+    if (pooled) {
+      pooled.root.style.display = "";
+      return pooled;
+    }
+    const img = h("img", { alt: "", draggable: "false", decoding: "async" });
+    img.addEventListener("load", () => {
+      if (!this.firstPaintMarked) {
+        this.firstPaintMarked = true;
+        performance.mark("wl-first-grid-paint");
+      }
+    });
+    const id = h("span", { class: "cell-id" });
+    const lbl = h("span", { class: "b-lbl", title: "label" });
+    const pred = h("span", { class: "b-pred", title: "prediction" });
+    const loss = h("span", { class: "b-loss", title: "loss" });
+    const tags = h("div", { class: "cell-tags" });
+    const root = h(
+      "div",
+      { class: "cell", role: "gridcell" },
+      h("div", { class: "thumb" }, img),
+      tags,
+      h("div", { class: "cell-meta" }, h("div", { class: "meta-row" }, lbl, pred, loss), id),
+    );
+    this.spacer.append(root);
+    return { root, img, id, lbl, pred, loss, tags, index: -1, sample: undefined, url: undefined };
+  }
+
+  private release(c: CellEl): void {
+    c.root.style.display = "none";
+    c.img.removeAttribute("src");
+    c.url = undefined;
+    c.sample = undefined;
+    c.index = -1;
+    this.pool.push(c);
+  }
+
+  private position(c: CellEl): void {
+    const row = Math.floor(c.index / this.cols);
+    const col = c.index % this.cols;
+    c.root.style.transform = `translate(${col * this.cellW}px, ${row * this.cellH}px)`;
+    const w = `${this.cellW}px`;
+    if (c.root.style.width !== w) {
+      c.root.style.width = w;
+      c.root.style.height = `${this.cellH}px`;
+    }
+  }
+
+  private paint(c: CellEl): void {
+    const s = this.cache.get(c.index);
+    const url = this.cache.thumb(c.index);
+    const selected = s ? this.sel.has(s.id) : false;
+    const focused = c.index === this.sel.focus;
+    c.root.classList.toggle("sel", selected);
+    c.root.classList.toggle("focus", focused);
+    if (s === c.sample && url === c.url) return;
+    c.sample = s;
+    c.root.dataset.i = String(c.index);
+    if (!s) {
+      c.root.className = `cell loading${selected ? " sel" : ""}${focused ? " focus" : ""}`;
+      c.img.removeAttribute("src");
+      c.url = undefined;
+      c.id.textContent = "";
+      c.lbl.textContent = "";
+      c.pred.textContent = "";
+      c.loss.textContent = "";
+      c.tags.textContent = "";
+      return;
+    }
+    c.root.className = `cell${s.discarded ? " discarded" : ""}${selected ? " sel" : ""}${focused ? " focus" : ""}`;
+    c.root.style.setProperty("--split", splitColor(s.origin));
+    c.root.dataset.id = s.id;
+    c.root.title = `${s.origin} #${s.id}${s.tags.length ? `\ntags: ${s.tags.join(", ")}` : ""}`;
+    if (url !== c.url) {
+      c.url = url;
+      if (url) c.img.src = url;
+      else c.img.removeAttribute("src");
+    }
+    c.id.textContent = s.id;
+    const label = s.labelText ?? (s.label !== undefined ? fmtNum(s.label) : "");
+    const pred = s.predText ?? (s.pred !== undefined ? fmtNum(s.pred) : "");
+    c.lbl.textContent = label;
+    c.pred.textContent = pred ? `→${pred}` : "";
+    c.pred.classList.toggle("wrong", label !== "" && pred !== "" && label !== pred);
+    c.loss.textContent = s.loss !== undefined ? fmtNum(s.loss, 3) : "";
+    c.loss.style.setProperty("--heat", String(Math.min(1, (s.loss ?? 0) / 3)));
+    c.tags.textContent = "";
+    for (const t of s.tags.slice(0, 3)) c.tags.append(h("span", { class: "tag-pill" }, t));
+  }
+
+  private repaintAll(): void {
+    for (const c of this.active.values()) {
+      c.sample = undefined;
+      this.paint(c);
+    }
+  }
+
+  private indexAt(target: EventTarget | null): number {
+    const cell = target instanceof Element ? target.closest<HTMLElement>(".cell") : null;
+    if (!cell || cell.dataset.i === undefined) return -1;
+    return Number(cell.dataset.i);
+  }
+
+  private lookup = (i: number) => {
+    const s = this.cache.get(i);
+    return s ? { id: s.id, origin: s.origin } : undefined;
+  };
+
+  private onMouseDown(e: MouseEvent): void {
+    if (e.button !== 0) return;
+    const i = this.indexAt(e.target);
+    if (i < 0) return;
+    const s = this.cache.get(i);
+    if (!s) return;
+    e.preventDefault();
+    this.scroller.focus({ preventScroll: true });
+    if (e.shiftKey) this.sel.range(i, this.lookup, e.ctrlKey || e.metaKey);
+    else if (e.ctrlKey || e.metaKey) this.sel.toggle(i, s.id, s.origin);
+    else {
+      this.sel.only(i, s.id, s.origin);
+      this.dragging = true;
+      bus.emit("focus", s);
+    }
+    this.afterSelect();
+  }
+
+  private onMouseOver(e: MouseEvent): void {
+    if (!this.dragging || (e.buttons & 1) === 0) return;
+    const i = this.indexAt(e.target);
+    if (i < 0 || i === this.sel.focus) return;
+    this.sel.range(i, this.lookup);
+    this.afterSelect();
+  }
+
+  private afterSelect(): void {
+    this.repaintAll();
+    bus.emit("selection", this.sel.size);
+  }
+
+  private onContextMenu(e: MouseEvent): void {
+    const i = this.indexAt(e.target);
+    const s = i >= 0 ? this.cache.get(i) : undefined;
+    if (!s) return;
+    e.preventDefault();
+    if (!this.sel.has(s.id)) {
+      this.sel.only(i, s.id, s.origin);
+      this.afterSelect();
+    }
+    const n = this.sel.size;
+    const selectedTags = new Set<string>();
+    for (const x of this.cache.loadedSamples()) if (this.sel.has(x.id)) for (const t of x.tags) selectedTags.add(t);
+    contextMenu(e.clientX, e.clientY, [
+      { label: `${n} sample${n === 1 ? "" : "s"} selected` },
+      { label: "Tag…", hint: "T", action: () => void this.tagSelection() },
+      ...[...selectedTags].map((t) => ({ label: `Remove tag “${t}”`, action: () => void this.untagSelection(t) })),
+      "sep",
+      { label: "Discard", hint: "D", danger: true, action: () => void this.discardSelection(true) },
+      { label: "Restore", hint: "R", action: () => void this.discardSelection(false) },
+      "sep",
+      { label: "Show details", hint: "↵", action: () => bus.emit("focus", s) },
+      { label: "Copy ids", action: () => void navigator.clipboard?.writeText(this.sel.ids().join(",")) },
+    ]);
+  }
+
+  private onKey(e: KeyboardEvent): void {
+    if (e.target !== this.scroller) return;
+    const key = e.key;
+    if (key.startsWith("Arrow") || key === "PageUp" || key === "PageDown" || key === "Home" || key === "End") {
+      e.preventDefault();
+      const pageRows = Math.max(1, Math.floor(this.scroller.clientHeight / this.cellH));
+      const next = moveFocus(this.sel.focus, key, this.cols, this.total, pageRows);
+      const s = this.cache.get(next);
+      if (e.shiftKey) this.sel.range(next, this.lookup);
+      else if (s) this.sel.only(next, s.id, s.origin);
+      else this.sel.focus = next;
+      this.scrollIntoView(next);
+      if (s && !e.shiftKey) bus.emit("focus", s);
+      this.afterSelect();
+      return;
+    }
+    if (e.ctrlKey || e.metaKey || e.altKey) {
+      if ((e.ctrlKey || e.metaKey) && key === "a") {
+        e.preventDefault();
+        for (const s of this.cache.loadedSamples()) if (!this.sel.has(s.id)) this.sel.toggle(this.sel.focus, s.id, s.origin);
+        this.afterSelect();
+      }
+      return;
+    }
+    switch (key) {
+      case "t":
+        e.preventDefault();
+        void this.tagSelection();
+        break;
+      case "d":
+        e.preventDefault();
+        void this.discardSelection(true);
+        break;
+      case "r":
+        e.preventDefault();
+        void this.discardSelection(false);
+        break;
+      case "Escape":
+        this.sel.clear();
+        this.afterSelect();
+        break;
+      case "Enter": {
+        const s = this.cache.get(this.sel.focus);
+        if (s) bus.emit("focus", s);
+        break;
+      }
+    }
+  }
+
+  private scrollIntoView(i: number): void {
+    const top = Math.floor(i / this.cols) * this.cellH;
+    if (top < this.scroller.scrollTop) this.scroller.scrollTop = top;
+    else if (top + this.cellH > this.scroller.scrollTop + this.scroller.clientHeight)
+      this.scroller.scrollTop = top + this.cellH - this.scroller.clientHeight;
+  }
+
+  private requireSelection(what: string): boolean {
+    if (this.sel.size > 0) return true;
+    toast(`Select samples to ${what} first (click, shift-click or drag).`, "info");
+    return false;
+  }
+
+  async tagSelection(): Promise<void> {
+    if (!this.requireSelection("tag")) return;
+    const tag = await promptText({
+      title: `Tag ${this.sel.size} sample${this.sel.size === 1 ? "" : "s"}`,
+      placeholder: "tag name, e.g. hard",
+      suggestions: state.tags,
+      okLabel: "Tag",
+    });
+    this.scroller.focus({ preventScroll: true });
+    if (!tag) return;
+    if (/[;,]/.test(tag)) {
+      toast("A tag name cannot contain ';' or ','. Use one word or dashes, e.g. hard-case.");
+      return;
+    }
+    const ids = this.sel.ids();
+    const ok = await attempt(`Tagging ${ids.length} sample(s)`, () => tagSamples(ids, this.sel.origins(), tag));
+    if (ok === undefined) return;
+    this.applyLocal(ids, (s) => {
+      if (!s.tags.includes(tag)) s.tags = [...s.tags, tag].sort();
+    });
+    toast(`Tagged ${ids.length} sample${ids.length === 1 ? "" : "s"} “${tag}”.`, "ok");
+  }
+
+  async untagSelection(tag: string): Promise<void> {
+    if (!this.requireSelection("untag")) return;
+    const ids = this.sel.ids();
+    const ok = await attempt(`Removing tag “${tag}”`, () => untagSamples(ids, this.sel.origins(), tag));
+    if (ok === undefined) return;
+    this.applyLocal(ids, (s) => (s.tags = s.tags.filter((t) => t !== tag)));
+    toast(`Removed “${tag}” from ${ids.length} sample${ids.length === 1 ? "" : "s"}.`, "ok");
+  }
+
+  async discardSelection(discard: boolean): Promise<void> {
+    if (!this.requireSelection(discard ? "discard" : "restore")) return;
+    const ids = this.sel.ids();
+    const verb = discard ? "Discarding" : "Restoring";
+    const ok = await attempt(`${verb} ${ids.length} sample(s)`, () => setDiscarded(ids, this.sel.origins(), discard));
+    if (ok === undefined) return;
+    this.applyLocal(ids, (s) => (s.discarded = discard));
+    toast(`${discard ? "Discarded" : "Restored"} ${ids.length} sample${ids.length === 1 ? "" : "s"}.`, "ok");
+  }
+
+  private applyLocal(ids: string[], fn: (s: Sample) => void): void {
+    const pages = this.cache.patch(new Set(ids), fn);
+    this.repaintAll();
+    bus.emit("edited", undefined);
+    // The server is the source of truth (a filtered view may drop the edited rows): re-read.
+    this.cache.refresh(pages);
+  }
+}

@@ -1,0 +1,177 @@
+//! Page cache over GetDataSamples: fetches the pages the viewport needs (nearest first, a few
+//! at a time), owns the thumbnail blob URLs and revokes them when a page leaves the window.
+
+import { api } from "../api";
+import { parseRecord, type Sample } from "./records";
+
+export interface PageSource {
+  fetch(start: number, count: number, signal: AbortSignal): Promise<{ samples: Sample[]; viewCount?: number }>;
+}
+
+/** The real source: one GetDataSamples call with 128×128 thumbnails. */
+export const grpcSource: PageSource = {
+  async fetch(start, count, signal) {
+    const res = await api.getDataSamples(
+      { startIndex: start, recordsCnt: count, includeRawData: true, resizeWidth: 128, resizeHeight: 128 },
+      { signal },
+    );
+    if (!res.success && res.dataRecords.length === 0) {
+      // The server says the slice is empty: treat it as the end of the view rather than an error.
+      return { samples: [], viewCount: Number(res.viewCount) || undefined };
+    }
+    return { samples: res.dataRecords.map(parseRecord), viewCount: res.viewCount > 0n ? Number(res.viewCount) : undefined };
+  },
+};
+
+interface Page {
+  samples: Sample[];
+  urls: string[];
+}
+
+export class PageCache {
+  readonly pageSize: number;
+  private pages = new Map<number, Page>();
+  private inflight = new Map<number, AbortController>();
+  private generation = 0;
+  private wanted: number[] = [];
+  private readonly maxInflight = 3;
+  private readonly maxPages: number;
+  onPage: (page: number) => void = () => {};
+  onViewCount: (n: number) => void = () => {};
+  onError: (err: unknown) => void = () => {};
+
+  constructor(
+    private source: PageSource,
+    pageSize = 64,
+    maxPages = 24,
+  ) {
+    this.pageSize = pageSize;
+    this.maxPages = maxPages;
+  }
+
+  get(index: number): Sample | undefined {
+    const page = this.pages.get(Math.floor(index / this.pageSize));
+    return page?.samples[index % this.pageSize];
+  }
+
+  thumb(index: number): string | undefined {
+    const page = this.pages.get(Math.floor(index / this.pageSize));
+    const url = page?.urls[index % this.pageSize];
+    return url === "" ? undefined : url;
+  }
+
+  has(page: number): boolean {
+    return this.pages.has(page);
+  }
+
+  loadedSamples(): Sample[] {
+    const out: Sample[] = [];
+    for (const p of this.pages.values()) out.push(...p.samples);
+    return out;
+  }
+
+  /** Drops everything (a new query or sort): in-flight answers for the old view are ignored. */
+  reset(): void {
+    this.generation += 1;
+    for (const c of this.inflight.values()) c.abort();
+    this.inflight.clear();
+    for (const p of this.pages.values()) revoke(p);
+    this.pages.clear();
+    this.wanted = [];
+  }
+
+  /** Re-fetches the given pages in place (after an edit) without blanking them first. */
+  refresh(pages: number[]): void {
+    for (const p of pages) {
+      this.inflight.get(p)?.abort();
+      this.inflight.delete(p);
+      void this.load(p, true);
+    }
+  }
+
+  /** Asks for the pages covering [first, last] and keeps the cache bounded around them. */
+  want(first: number, last: number, total: number): void {
+    if (total <= 0) return;
+    const firstPage = Math.max(0, Math.floor(first / this.pageSize));
+    const lastPage = Math.min(Math.floor((total - 1) / this.pageSize), Math.floor(last / this.pageSize));
+    const centre = (firstPage + lastPage) / 2;
+    const list: number[] = [];
+    for (let p = firstPage; p <= lastPage; p++) if (!this.pages.has(p)) list.push(p);
+    list.sort((a, b) => Math.abs(a - centre) - Math.abs(b - centre));
+    this.wanted = list;
+    // Answers for pages that scrolled away are no longer useful: free the connection for new ones.
+    for (const [p, c] of this.inflight) {
+      if (p < firstPage - 1 || p > lastPage + 1) {
+        c.abort();
+        this.inflight.delete(p);
+      }
+    }
+    this.evict(firstPage, lastPage);
+    this.pump();
+  }
+
+  private pump(): void {
+    while (this.inflight.size < this.maxInflight && this.wanted.length > 0) {
+      const p = this.wanted.shift() as number;
+      if (this.pages.has(p) || this.inflight.has(p)) continue;
+      void this.load(p, false);
+    }
+  }
+
+  private async load(page: number, replace: boolean): Promise<void> {
+    const gen = this.generation;
+    const ctl = new AbortController();
+    this.inflight.set(page, ctl);
+    try {
+      const { samples, viewCount } = await this.source.fetch(page * this.pageSize, this.pageSize, ctl.signal);
+      if (gen !== this.generation || ctl.signal.aborted) return;
+      const urls = samples.map((s) =>
+        s.image ? URL.createObjectURL(new Blob([s.image.bytes as BlobPart], { type: s.image.mime })) : "",
+      );
+      const old = this.pages.get(page);
+      if (old && replace) revoke(old);
+      this.pages.set(page, { samples, urls });
+      if (viewCount !== undefined) this.onViewCount(viewCount);
+      this.onPage(page);
+    } catch (err) {
+      if (!ctl.signal.aborted && gen === this.generation) this.onError(err);
+    } finally {
+      if (this.inflight.get(page) === ctl) this.inflight.delete(page);
+      if (gen === this.generation) this.pump();
+    }
+  }
+
+  private evict(firstPage: number, lastPage: number): void {
+    if (this.pages.size <= this.maxPages) return;
+    const centre = (firstPage + lastPage) / 2;
+    const far = [...this.pages.keys()]
+      .filter((p) => p < firstPage || p > lastPage)
+      .sort((a, b) => Math.abs(b - centre) - Math.abs(a - centre));
+    for (const p of far) {
+      if (this.pages.size <= this.maxPages) break;
+      const page = this.pages.get(p);
+      if (page) revoke(page);
+      this.pages.delete(p);
+    }
+  }
+
+  /** Applies a local change to cached samples so the grid reflects an edit immediately. */
+  patch(ids: Set<string>, fn: (s: Sample) => void): number[] {
+    const touched: number[] = [];
+    for (const [p, page] of this.pages) {
+      let hit = false;
+      for (const s of page.samples) {
+        if (ids.has(s.id)) {
+          fn(s);
+          hit = true;
+        }
+      }
+      if (hit) touched.push(p);
+    }
+    return touched;
+  }
+}
+
+function revoke(page: Page): void {
+  for (const u of page.urls) if (u) URL.revokeObjectURL(u);
+}

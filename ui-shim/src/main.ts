@@ -1,0 +1,72 @@
+//! Studio entry point: lays out the panels and starts the heartbeat, counts and plot polling.
+
+import "./styles.css";
+import { h } from "./dom";
+import { api } from "./api";
+import { mountToasts, attempt } from "./toast";
+import { bus, state } from "./store";
+import { Header } from "./controls/header";
+import { HyperParams } from "./controls/hparams";
+import { startHeartbeat } from "./controls/conn";
+import { Grid } from "./grid/grid";
+import { grpcSource } from "./grid/pages";
+import { QueryBar } from "./query";
+import { Plots } from "./plots/plots";
+import { Detail } from "./detail";
+
+function boot(): void {
+  const app = document.getElementById("app");
+  if (!app) return;
+  const header = new Header();
+  const grid = new Grid(grpcSource);
+  const query = new QueryBar((n) => grid.setTotal(n));
+  const plots = new Plots();
+  const hparams = new HyperParams();
+  const detail = new Detail();
+  const selInfo = h("span", { class: "sel-info" });
+  bus.on("selection", (n) => (selInfo.textContent = n > 0 ? `${n} selected · T tag · D discard · R restore · Esc clear` : ""));
+
+  app.append(
+    header.el,
+    h(
+      "main",
+      { class: "layout" },
+      h("div", { class: "left" }, plots.el, hparams.el),
+      h("section", { class: "centre panel" }, query.el, grid.el, h("div", { class: "statusline" }, selInfo)),
+      detail.el,
+    ),
+  );
+  mountToasts(document.body);
+
+  // The first page and the counts go out together: the page answer carries the view size too.
+  grid.prime();
+  void query.refreshCounts();
+  startHeartbeat();
+  plots.start();
+  void attempt("Reading metadata columns", () => api.getMetaData({ startIndex: 0, recordsCnt: 0 })).then((m) => {
+    if (m?.success) query.setColumns(m.allMetadataNames);
+  });
+
+  let wasOnline = false;
+  bus.on("conn", (c) => {
+    if (c === "online" && !wasOnline && state.counts.all === 0) {
+      void query.refreshCounts();
+      bus.emit("view", undefined);
+    }
+    wasOnline = c === "online";
+  });
+  header.onTrainingChange = () => plots.nudge();
+  let lastTraining = state.training;
+  bus.on("hps", () => {
+    if (state.training !== lastTraining) {
+      lastTraining = state.training;
+      plots.nudge();
+    }
+  });
+  // Losses and predictions change while training: refresh what is on screen now and then.
+  setInterval(() => {
+    if (state.training && state.conn === "online" && !document.hidden) grid.refreshVisible();
+  }, 15000);
+}
+
+boot();

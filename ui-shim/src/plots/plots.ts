@@ -1,0 +1,357 @@
+//! The metric plots: one uPlot chart per metric, one line per run, min/max band, evaluation
+//! markers and notes; incremental polling while training; drag-zoom refetches the detail.
+
+import uPlot from "uplot";
+import "uplot/dist/uPlot.min.css";
+import { h, clear, fmtNum, debounce } from "../dom";
+import { api } from "../api";
+import { attempt, toast } from "../toast";
+import { contextMenu, promptText } from "../dialog";
+import { state } from "../store";
+import { align, appendPoints, countPoints, replaceHistory, replaceRange, type Curve, type Store } from "./series";
+
+const RUN_COLORS = ["#5b8cff", "#3fc98f", "#f0a04b", "#d76bd9", "#5fd0e0", "#e06464", "#c9c45a"];
+const ORDER = ["train/loss", "val/loss", "test/loss", "train/accuracy", "val/accuracy", "test/accuracy", "train/lr"];
+const MAX_POINTS = 1000;
+
+interface Chart {
+  metric: string;
+  el: HTMLElement;
+  plot: uPlot;
+  head: HTMLElement;
+  tip: HTMLElement;
+  zoom: { min: number; max: number } | null;
+  notes: { x: number; y: number; note: string; hash: string }[];
+  hashes: string[];
+  drawnPoints: number;
+}
+
+export class Plots {
+  readonly el: HTMLElement;
+  private list: HTMLElement;
+  private store: Store = new Map();
+  private charts = new Map<string, Chart>();
+  private runColor = new Map<string, string>();
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private loaded = false;
+
+  constructor() {
+    this.list = h("div", { class: "plot-list" }, h("div", { class: "placeholder" }, "Waiting for metrics…"));
+    this.el = h("section", { class: "plots panel" }, h("div", { class: "panel-title" }, "Metrics", h("span", { class: "muted small" }, "drag to zoom · double-click to reset · right-click a point")), this.list);
+    new ResizeObserver(debounce(() => this.resize(), 80)).observe(this.list);
+  }
+
+  start(): void {
+    void this.loadHistory();
+  }
+
+  /** Initial load and re-sync: the reduced full history of every curve. */
+  async loadHistory(): Promise<void> {
+    const res = await attempt("Loading metric history", () =>
+      api.getLatestLoggerData({ requestFullHistory: true, maxPoints: MAX_POINTS }, { timeoutMs: 30000 }),
+    );
+    if (res) {
+      replaceHistory(this.store, res.points);
+      this.loaded = true;
+      this.redrawAll();
+    }
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    // Every 2 s while training; when paused, new points are rare (evaluations, notes).
+    this.timer = setTimeout(() => void this.poll(), state.training ? 2000 : 8000);
+  }
+
+  /** Training state changed: poll soon so resuming shows points without waiting. */
+  nudge(): void {
+    this.schedule();
+  }
+
+  private async poll(): Promise<void> {
+    if (state.conn === "online") {
+      if (!this.loaded) {
+        await this.loadHistory();
+        return;
+      }
+      try {
+        const res = await api.getLatestLoggerData({ requestFullHistory: false, maxPoints: MAX_POINTS }, { timeoutMs: 30000 });
+        if (res.points.length > 0) {
+          appendPoints(this.store, res.points);
+          this.redrawAll();
+        }
+      } catch {
+        // The heartbeat owns the connection state and reports outages; a missed poll is retried.
+      }
+    }
+    this.schedule();
+  }
+
+  private colorFor(hash: string): string {
+    let c = this.runColor.get(hash);
+    if (!c) {
+      c = RUN_COLORS[this.runColor.size % RUN_COLORS.length];
+      this.runColor.set(hash, c);
+    }
+    return c;
+  }
+
+  private redrawAll(): void {
+    const metrics = [...this.store.keys()].sort((a, b) => {
+      const ia = ORDER.indexOf(a);
+      const ib = ORDER.indexOf(b);
+      return (ia < 0 ? 99 : ia) - (ib < 0 ? 99 : ib) || a.localeCompare(b);
+    });
+    if (metrics.length > 0 && this.charts.size === 0) clear(this.list);
+    for (const m of metrics) {
+      const runs = this.store.get(m) as Map<string, Curve>;
+      let chart = this.charts.get(m);
+      const hashes = [...runs.keys()];
+      if (chart && chart.hashes.join("|") !== hashes.join("|")) {
+        // A new run appeared: the series layout changes, so rebuild this chart.
+        chart.plot.destroy();
+        chart.el.remove();
+        this.charts.delete(m);
+        chart = undefined;
+      }
+      if (!chart) {
+        chart = this.create(m, hashes);
+        this.charts.set(m, chart);
+        this.placeInOrder(metrics);
+      }
+      this.update(chart, runs);
+    }
+  }
+
+  private placeInOrder(metrics: string[]): void {
+    for (const m of metrics) {
+      const c = this.charts.get(m);
+      if (c) this.list.append(c.el);
+    }
+  }
+
+  private create(metric: string, hashes: string[]): Chart {
+    const head = h("div", { class: "chart-head" }, h("span", { class: "chart-name" }, metric));
+    const tip = h("div", { class: "chart-tip" });
+    const body = h("div", { class: "chart-body" });
+    const el = h("div", { class: "chart", "data-metric": metric }, head, body, tip);
+    this.list.append(el);
+    const series: uPlot.Series[] = [{ label: "step" }];
+    const bands: uPlot.Band[] = [];
+    for (const hash of hashes) {
+      const color = this.colorFor(hash);
+      const base = series.length;
+      series.push({ label: hash, stroke: color, width: 1.5, spanGaps: true, points: { show: false } });
+      series.push({ label: `${hash} max`, stroke: "transparent", width: 0, spanGaps: true, points: { show: false } });
+      series.push({ label: `${hash} min`, stroke: "transparent", width: 0, spanGaps: true, points: { show: false } });
+      series.push({
+        label: `${hash} eval`,
+        stroke: color,
+        width: 0,
+        paths: () => null,
+        points: { show: true, size: 9, width: 2, stroke: "#fff", fill: color, space: 0 },
+      });
+      bands.push({ series: [base + 1, base + 2], fill: hexAlpha(color, 0.16) });
+    }
+    const chart: Chart = { metric, el, plot: undefined as unknown as uPlot, head, tip, zoom: null, notes: [], hashes, drawnPoints: 0 };
+    const onZoom = debounce((u: uPlot) => this.onScale(chart, u), 250);
+    const opts: uPlot.Options = {
+      width: Math.max(200, this.list.clientWidth - 16),
+      height: 150,
+      series,
+      bands,
+      legend: { show: false },
+      scales: { x: { time: false } },
+      cursor: { drag: { x: true, y: false, setScale: true }, points: { size: 6 } },
+      axes: [
+        { stroke: "#8b93a7", grid: { stroke: "#262b36", width: 1 }, ticks: { stroke: "#262b36" }, font: "10px system-ui", size: 28 },
+        { stroke: "#8b93a7", grid: { stroke: "#262b36", width: 1 }, ticks: { stroke: "#262b36" }, font: "10px system-ui", size: 44, values: (_u, vals) => vals.map((v) => fmtNum(v, 3)) },
+      ],
+      hooks: {
+        setScale: [(u, key) => key === "x" && onZoom(u)],
+        setCursor: [(u) => this.showTip(chart, u)],
+        draw: [(u) => drawNotes(u, chart.notes)],
+      },
+    };
+    chart.plot = new uPlot(opts, [[]], body);
+    body.addEventListener("contextmenu", (e) => this.onContext(chart, e));
+    body.addEventListener("mouseleave", () => (tip.style.display = "none"));
+    return chart;
+  }
+
+  private update(chart: Chart, runs: Map<string, Curve>): void {
+    const a = align(runs);
+    const data: (number | null)[][] = [a.xs];
+    for (const r of a.runs) data.push(r.y, r.hasBand ? r.hi : r.hi.map(() => null), r.hasBand ? r.lo : r.lo.map(() => null), r.mk);
+    chart.notes = a.notes;
+    chart.plot.setData(data as uPlot.AlignedData, chart.zoom === null);
+    if (chart.zoom) chart.plot.setScale("x", chart.zoom);
+    const n = countPoints(runs);
+    chart.drawnPoints = n;
+    chart.el.dataset.points = String(n);
+    const head = chart.head;
+    clear(head);
+    head.append(h("span", { class: "chart-name" }, chart.metric));
+    for (const r of a.runs) {
+      let last: number | null = null;
+      for (let i = r.y.length - 1; i >= 0; i--) if (r.y[i] !== null) {
+        last = r.y[i];
+        break;
+      }
+      head.append(h("span", { class: "run-chip", title: `run ${r.hash}` }, h("i", { style: `background:${this.colorFor(r.hash)}` }), shortHash(r.hash), last !== null ? h("b", {}, fmtNum(last, 4)) : null));
+    }
+    if (chart.zoom) head.append(h("span", { class: "zoom-chip" }, `zoom ${chart.zoom.min}–${chart.zoom.max}`));
+  }
+
+  private async onScale(chart: Chart, u: uPlot): Promise<void> {
+    const xs = u.data[0];
+    if (!xs || xs.length === 0) return;
+    const min = Math.floor(u.scales.x.min ?? xs[0]);
+    const max = Math.ceil(u.scales.x.max ?? xs[xs.length - 1]);
+    const full = min <= xs[0] && max >= xs[xs.length - 1];
+    if (full) {
+      if (chart.zoom) {
+        chart.zoom = null;
+        const runs = this.store.get(chart.metric);
+        if (runs) this.update(chart, runs);
+      }
+      return;
+    }
+    if (chart.zoom && chart.zoom.min === min && chart.zoom.max === max) return;
+    chart.zoom = { min, max };
+    const res = await attempt(`Loading detail for ${chart.metric}`, () =>
+      api.getLatestLoggerData({
+        requestFullHistory: true,
+        maxPoints: Math.max(200, Math.round(u.bbox.width / devicePixelRatio)),
+        hasXRange: true,
+        xMin: BigInt(min),
+        xMax: BigInt(max),
+        metricNames: [chart.metric],
+      }),
+    );
+    if (!res || chart.zoom?.min !== min || chart.zoom?.max !== max) return;
+    replaceRange(this.store, chart.metric, min, max, res.points);
+    const runs = this.store.get(chart.metric);
+    if (runs) this.update(chart, runs);
+  }
+
+  private showTip(chart: Chart, u: uPlot): void {
+    const idx = u.cursor.idx;
+    if (idx === null || idx === undefined || u.cursor.left === undefined || u.cursor.left < 0) {
+      chart.tip.style.display = "none";
+      return;
+    }
+    const x = u.data[0][idx];
+    const rows: string[] = [`step ${x}`];
+    for (let s = 1; s < u.series.length; s += 4) {
+      const y = u.data[s][idx];
+      const mk = u.data[s + 3][idx];
+      if (y !== null && y !== undefined) rows.push(`${shortHash(u.series[s].label as string)}  ${fmtNum(y as number, 5)}`);
+      if (mk !== null && mk !== undefined) rows.push(`eval  ${fmtNum(mk as number, 5)}`);
+    }
+    const note = chart.notes.find((n) => n.x === x);
+    if (note) rows.push(`✎ ${note.note}`);
+    chart.tip.textContent = rows.join("\n");
+    chart.tip.style.display = "block";
+    const left = (u.cursor.left ?? 0) + 60;
+    chart.tip.style.left = `${Math.min(left, chart.el.clientWidth - 140)}px`;
+  }
+
+  private onContext(chart: Chart, e: MouseEvent): void {
+    const u = chart.plot;
+    const idx = u.cursor.idx;
+    if (idx === null || idx === undefined) return;
+    e.preventDefault();
+    const x = u.data[0][idx];
+    // The run whose line is nearest to the pointer owns the point.
+    const yVal = u.posToVal(u.cursor.top ?? 0, "y");
+    let best = chart.hashes[0];
+    let bestD = Infinity;
+    chart.hashes.forEach((hash, k) => {
+      const y = u.data[1 + 4 * k][idx] ?? u.data[4 + 4 * k][idx];
+      if (y !== null && y !== undefined && Math.abs((y as number) - yVal) < bestD) {
+        bestD = Math.abs((y as number) - yVal);
+        best = hash;
+      }
+    });
+    const existing = chart.notes.find((n) => n.x === x && n.hash === best);
+    contextMenu(e.clientX, e.clientY, [
+      { label: `${chart.metric} · step ${x} · run ${shortHash(best)}` },
+      { label: existing ? "Edit note…" : "Add note…", action: () => void this.note(chart, best, x, existing?.note) },
+      ...(existing ? [{ label: "Remove note", action: () => void this.saveNote(chart, best, x, "") }] : []),
+      "sep",
+      { label: `Restore checkpoint here (weights at step ${x})`, action: () => void restore(`${best}@@weights_step=${x}`, `weights at step ${x}`) },
+      { label: `Restore run ${shortHash(best)} (latest)`, action: () => void restore(best, `run ${shortHash(best)}`) },
+    ]);
+  }
+
+  private async note(chart: Chart, hash: string, x: number, current?: string): Promise<void> {
+    const text = await promptText({ title: `Note on ${chart.metric} at step ${x}`, value: current, placeholder: "e.g. lr drop, relabelled class 3", okLabel: "Save note" });
+    if (text !== null) await this.saveNote(chart, hash, x, text);
+  }
+
+  private async saveNote(chart: Chart, hash: string, x: number, note: string): Promise<void> {
+    const res = await attempt("Saving the note", () =>
+      api.experimentCommand({ plotNoteOperation: { metricName: chart.metric, experimentHash: hash, modelAge: x, note } }),
+    );
+    if (!res) return;
+    if (!res.success) {
+      toast(`The note was not saved: ${res.message}`);
+      return;
+    }
+    const c = this.store.get(chart.metric)?.get(hash);
+    const p = c?.find((q) => q.x === x && !q.marker);
+    if (p) p.note = note;
+    const runs = this.store.get(chart.metric);
+    if (runs) this.update(chart, runs);
+  }
+
+  private resize(): void {
+    const w = Math.max(200, this.list.clientWidth - 16);
+    for (const c of this.charts.values()) c.plot.setSize({ width: w, height: 150 });
+  }
+
+  /** For tests and the status line: points held for a metric. */
+  points(metric: string): number {
+    return countPoints(this.store.get(metric));
+  }
+}
+
+export async function restore(target: string, what: string): Promise<void> {
+  const res = await attempt(`Restoring ${what}`, () => api.restoreCheckpoint({ experimentHash: target }));
+  if (!res) return;
+  if (res.success) toast(`Restored ${what}.${res.message ? ` ${res.message}` : ""}`, "ok");
+  else toast(`Could not restore ${what}: ${res.message || "the server gave no reason"}`);
+}
+
+export function shortHash(hash: string): string {
+  return hash.length > 10 ? hash.slice(0, 8) : hash || "run";
+}
+
+function hexAlpha(hex: string, a: number): string {
+  const n = parseInt(hex.slice(1), 16);
+  return `rgba(${(n >> 16) & 255},${(n >> 8) & 255},${n & 255},${a})`;
+}
+
+function drawNotes(u: uPlot, notes: { x: number; y: number; note: string }[]): void {
+  if (notes.length === 0) return;
+  const ctx = u.ctx;
+  ctx.save();
+  ctx.fillStyle = "#ffd166";
+  ctx.font = `${10 * devicePixelRatio}px system-ui`;
+  for (const n of notes) {
+    const cx = u.valToPos(n.x, "x", true);
+    const cy = u.valToPos(n.y, "y", true);
+    if (cx < u.bbox.left || cx > u.bbox.left + u.bbox.width) continue;
+    const s = 5 * devicePixelRatio;
+    ctx.beginPath();
+    ctx.moveTo(cx, cy - s * 2.2);
+    ctx.lineTo(cx - s, cy - s * 4);
+    ctx.lineTo(cx + s, cy - s * 4);
+    ctx.closePath();
+    ctx.fill();
+    ctx.fillText(n.note.length > 18 ? `${n.note.slice(0, 17)}…` : n.note, cx + s * 1.4, cy - s * 3);
+  }
+  ctx.restore();
+}

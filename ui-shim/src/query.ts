@@ -1,0 +1,180 @@
+//! The query bar: the query box (filters, pandas subset, natural language), sort controls,
+//! the counts (all / in the loop / discarded) and the tag chips.
+
+import { h, clear, fmtNum } from "./dom";
+import { api } from "./api";
+import { attempt, toast } from "./toast";
+import { bus, state } from "./store";
+import { AgentIntentType, type DataQueryResponse } from "./gen/experiment_service_pb.js";
+
+/** Direct filters and pandas expressions go as-is; anything that reads like a sentence is NL. */
+export function looksLikeExpression(q: string): boolean {
+  const s = q.trim();
+  if (s === "") return true;
+  if (s.startsWith("@")) return false;
+  if (/^(sortby|tag:|not\s|discarded\b)/i.test(s)) return true;
+  if (/(==|!=|>=|<=|[<>]|\.isin\(|\.str\.|\band\b.*[=<>]|`)/.test(s)) return true;
+  if (/^[A-Za-z_][\w:]*$/.test(s)) return true;
+  return false;
+}
+
+const SORT_COLUMNS = ["index", "loss", "label", "prediction", "confidence", "encounters", "origin", "sample_id"];
+
+export class QueryBar {
+  readonly el: HTMLElement;
+  private input: HTMLInputElement;
+  private modeBadge: HTMLSpanElement;
+  private countsEl: HTMLDivElement;
+  private tagsEl: HTMLDivElement;
+  private sortCol: HTMLSelectElement;
+  private sortDir: HTMLButtonElement;
+  private answer: HTMLDivElement;
+  private activeTag: string | null = null;
+  private onTotal: (n: number) => void;
+
+  constructor(onTotal: (n: number) => void) {
+    this.onTotal = onTotal;
+    this.input = h("input", {
+      class: "query-input",
+      type: "text",
+      placeholder: "Filter: loss > 0.5 and label == 3 · sortby loss desc · tag:hard · not discarded — or ask in plain words",
+      spellcheck: "false",
+      autocomplete: "off",
+      "aria-label": "Query",
+    });
+    this.modeBadge = h("span", { class: "mode-badge", title: "How the query will be read" }, "expr");
+    this.input.addEventListener("input", () => this.updateMode());
+    this.input.addEventListener("keydown", (e) => {
+      if (e.key === "Enter") void this.run(this.input.value);
+      if (e.key === "Escape") this.input.blur();
+    });
+    this.sortCol = h("select", { class: "select", "aria-label": "Sort by", title: "Sort by column" });
+    for (const c of SORT_COLUMNS) this.sortCol.append(h("option", { value: c }, c));
+    this.sortDir = h("button", { class: "btn icon", title: "Sort direction", "data-dir": "asc" }, "↑");
+    this.sortCol.addEventListener("change", () => void this.sort());
+    this.sortDir.addEventListener("click", () => {
+      const next = this.sortDir.dataset.dir === "asc" ? "desc" : "asc";
+      this.sortDir.dataset.dir = next;
+      this.sortDir.textContent = next === "asc" ? "↑" : "↓";
+      void this.sort();
+    });
+    this.countsEl = h("div", { class: "counts" });
+    this.tagsEl = h("div", { class: "tag-chips" });
+    this.answer = h("div", { class: "query-answer" });
+    this.el = h(
+      "div",
+      { class: "querybar" },
+      h(
+        "div",
+        { class: "query-row" },
+        h("div", { class: "query-box" }, h("span", { class: "query-icon" }, "⌕"), this.input, this.modeBadge),
+        h("button", { class: "btn primary", onclick: () => void this.run(this.input.value) }, "Apply"),
+        h("button", { class: "btn", title: "Back to the whole dataset (@reset)", onclick: () => void this.reset() }, "Reset"),
+        h("span", { class: "sep" }),
+        h("label", { class: "muted small" }, "Sort"),
+        this.sortCol,
+        this.sortDir,
+      ),
+      h("div", { class: "query-row second" }, this.countsEl, this.tagsEl),
+      this.answer,
+    );
+    this.renderCounts();
+    bus.on("edited", () => void this.refreshCounts());
+  }
+
+  private updateMode(): void {
+    const nl = !looksLikeExpression(this.input.value);
+    this.modeBadge.textContent = nl ? "ask" : "expr";
+    this.modeBadge.classList.toggle("nl", nl);
+  }
+
+  /** Adds the metadata columns the server knows about to the sort menu. */
+  setColumns(names: string[]): void {
+    const have = new Set([...this.sortCol.options].map((o) => o.value));
+    for (const n of names) if (!have.has(n) && !n.startsWith("tag:")) this.sortCol.append(h("option", { value: n }, n));
+  }
+
+  async refreshCounts(): Promise<void> {
+    const res = await attempt("Reading the sample counts", () => api.applyDataQuery({ query: "" }, { timeoutMs: 30000 }));
+    if (res) this.absorb(res);
+  }
+
+  async run(q: string, nlOverride?: boolean): Promise<void> {
+    const query = q.trim();
+    const nl = nlOverride ?? !looksLikeExpression(query);
+    this.answer.textContent = "";
+    this.el.classList.add("busy");
+    const res = await attempt(`Query “${query || "(counts)"}”`, () => api.applyDataQuery({ query, isNaturalLanguage: nl, accumulate: false }));
+    this.el.classList.remove("busy");
+    if (!res) return;
+    if (!res.success) {
+      toast(`The query was not understood: ${res.message || "check the syntax, e.g. loss > 0.5 and label == 3"}`);
+      return;
+    }
+    state.query = query;
+    if (res.agentIntentType === AgentIntentType.INTENT_ANALYSIS) {
+      this.answer.textContent = res.analysisResult || res.message;
+      this.absorb(res);
+      return;
+    }
+    if (res.message) this.answer.textContent = res.message;
+    this.absorb(res);
+    bus.emit("view", undefined);
+  }
+
+  async reset(): Promise<void> {
+    this.input.value = "";
+    this.activeTag = null;
+    this.updateMode();
+    await this.run("@reset", true);
+  }
+
+  private async sort(): Promise<void> {
+    const col = this.sortCol.value;
+    const dir = this.sortDir.dataset.dir ?? "asc";
+    const name = /^[\w:]+$/.test(col) ? col : `\`${col}\``;
+    await this.run(`sortby ${name} ${dir}`, false);
+  }
+
+  private absorb(res: DataQueryResponse): void {
+    state.counts = {
+      all: res.numberOfAllSamples,
+      inLoop: res.numberOfSamplesInTheLoop,
+      discarded: res.numberOfDiscardedSamples,
+    };
+    state.tags = [...res.uniqueTags].sort();
+    this.onTotal(res.numberOfAllSamples);
+    bus.emit("counts", state.counts);
+    this.renderCounts();
+  }
+
+  private renderCounts(): void {
+    const c = state.counts;
+    clear(this.countsEl);
+    this.countsEl.append(
+      h("span", { class: "count", "data-count": "all", title: "Samples in the current view" }, h("b", {}, fmtNum(c.all)), " all"),
+      h("span", { class: "count loop", "data-count": "in-loop", title: "Not discarded: used for training" }, h("b", {}, fmtNum(c.inLoop)), " in loop"),
+      h("span", { class: "count disc", "data-count": "discarded", title: "Discarded samples" }, h("b", {}, fmtNum(c.discarded)), " discarded"),
+    );
+    clear(this.tagsEl);
+    for (const t of state.tags) {
+      const chip = h(
+        "button",
+        { class: `chip${this.activeTag === t ? " on" : ""}`, title: `Show only samples tagged ${t}` },
+        h("span", { class: "chip-dot" }),
+        t,
+      );
+      chip.addEventListener("click", () => {
+        if (this.activeTag === t) {
+          void this.reset();
+          return;
+        }
+        this.activeTag = t;
+        this.input.value = `tag:${t}`;
+        this.updateMode();
+        void this.run(`tag:${t}`, false);
+      });
+      this.tagsEl.append(chip);
+    }
+  }
+}

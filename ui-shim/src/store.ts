@@ -1,0 +1,79 @@
+//! Shared application state (connection, training, hyperparameters, view counts) and the
+//! events the panels use to talk to each other.
+
+import { Emitter } from "./events";
+import type { HyperParameterDesc } from "./gen/experiment_service_pb.js";
+import type { Sample } from "./grid/records";
+
+export type ConnState = "connecting" | "online" | "offline" | "auth";
+
+export interface Counts {
+  all: number;
+  inLoop: number;
+  discarded: number;
+}
+
+export interface State {
+  conn: ConnState;
+  training: boolean;
+  auditor: boolean;
+  runName: string;
+  lastHash: string;
+  modelAge: number;
+  hps: HyperParameterDesc[];
+  counts: Counts;
+  tags: string[];
+  query: string;
+}
+
+export const state: State = {
+  conn: "connecting",
+  training: false,
+  auditor: false,
+  runName: "",
+  lastHash: "",
+  modelAge: 0,
+  hps: [],
+  counts: { all: 0, inLoop: 0, discarded: 0 },
+  tags: [],
+  query: "",
+};
+
+export const bus = new Emitter<{
+  conn: ConnState;
+  hps: HyperParameterDesc[];
+  counts: Counts;
+  /** The grid's view changed (query, sort, reset): reload from the top. */
+  view: void;
+  /** The sample to show in the detail panel (null clears it). */
+  focus: Sample | null;
+  /** Selection size changed. */
+  selection: number;
+  /** Samples were edited: counts and the detail panel may need a refresh. */
+  edited: void;
+}>();
+
+export function hpNumber(hps: HyperParameterDesc[], ...names: string[]): number | undefined {
+  for (const d of hps) {
+    if (names.includes(d.name) || names.includes(d.label)) return d.numericalValue;
+  }
+  return undefined;
+}
+
+export function hpString(hps: HyperParameterDesc[], ...names: string[]): string | undefined {
+  for (const d of hps) {
+    if (names.includes(d.name) || names.includes(d.label)) return d.stringValue ?? (d.numericalValue !== undefined ? String(d.numericalValue) : undefined);
+  }
+  return undefined;
+}
+
+/** `is_training` as the wire contract defines it: a present string value wins, else number ≠ 0. */
+export function hpFlag(hps: HyperParameterDesc[], name: string, label: string): boolean | undefined {
+  for (const d of hps) {
+    if (d.name === name || d.label === label) {
+      if (d.stringValue !== undefined) return /^(true|1|yes|on)$/i.test(d.stringValue.trim());
+      if (d.numericalValue !== undefined) return d.numericalValue > 0.5;
+    }
+  }
+  return undefined;
+}
