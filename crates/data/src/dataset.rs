@@ -95,7 +95,8 @@ pub trait Dataset: Send + Sync {
     /// Shape of one model input.
     fn input_shape(&self) -> InputShape;
     /// Writes the normalised model input of a sample, row-major C, H, W.
-    /// `out.len()` must equal `input_shape().len()`.
+    /// `out.len()` must equal `input_shape().len()`; loaders panic otherwise, like
+    /// `copy_from_slice`, because a wrongly sized buffer is a bug in the caller.
     fn write_features(&self, index: usize, out: &mut [f32]);
     /// The raw picture of a sample for thumbnails.
     fn image(&self, index: usize) -> Result<ImageSource, DataError>;

@@ -94,23 +94,27 @@ impl ImageFolder {
         }
         let scan = scan::scan(root)?;
         let paths: Vec<&Path> = scan.files.iter().map(|f| f.path.as_path()).collect();
-        let images = decode::decode_all(&paths, decode::decode_file);
         let (width, height) = match options.size {
             InputSize::Fixed { width, height } => (width, height),
-            InputSize::FirstImage => images
+            InputSize::FirstImage => paths
                 .iter()
-                .flatten()
-                .next()
+                .find_map(|p| decode::decode_file(p).ok())
                 .map(|img| (img.width(), img.height()))
                 .ok_or_else(|| no_images(root, scan.files.len()))?,
         };
+        // Converting inside the workers keeps only the small planar copies in memory,
+        // never every full-size decoded picture at once.
+        let color = options.color;
+        let images = decode::decode_all(&paths, |p| {
+            decode::decode_file(p).map(|img| decode::to_planar(&img, width, height, color))
+        });
         let mut kept = Vec::with_capacity(scan.files.len());
         let mut pixels = Vec::new();
         let mut skipped = Vec::new();
         for (file, decoded) in scan.files.into_iter().zip(images) {
             match decoded {
-                Ok(image) => {
-                    pixels.extend(decode::to_planar(&image, width, height, options.color));
+                Ok(planar) => {
+                    pixels.extend_from_slice(&planar);
                     kept.push(file);
                 }
                 Err(reason) => {

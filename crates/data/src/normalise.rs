@@ -56,7 +56,14 @@ impl PixelNormaliser {
     }
 
     /// Writes the normalised values of a C×H×W image with `plane` values per channel.
+    /// Panics when `out` and `pixels` differ in length: a wrongly sized buffer is a bug in
+    /// the caller, and silently filling part of it would train on garbage.
     pub fn write(&self, pixels: &[u8], plane: usize, out: &mut [f32]) {
+        assert_eq!(
+            out.len(),
+            pixels.len(),
+            "write_features: the output buffer must hold input_shape().len() values"
+        );
         for ((table, src), dst) in self
             .tables
             .iter()
@@ -103,6 +110,13 @@ mod tests {
             assert!(mean.abs() < 1e-4, "mean {mean}");
             assert!((var - 1.0).abs() < 1e-3, "var {var}");
         }
+    }
+
+    #[test]
+    #[should_panic(expected = "output buffer")]
+    fn wrongly_sized_output_is_a_loud_bug() {
+        let n = PixelNormaliser::new(&[0.0], &[1.0]);
+        n.write(&[1, 2, 3], 3, &mut [0f32; 2]);
     }
 
     #[test]
