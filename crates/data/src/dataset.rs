@@ -145,3 +145,99 @@ pub mod task {
     pub const CLASSIFICATION: &str = "classification";
     pub const TABULAR: &str = "tabular";
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A dataset defined by its rows, to test the shared helpers without any loader.
+    struct Rows(Vec<(String, &'static str, i64)>);
+
+    impl Dataset for Rows {
+        fn name(&self) -> &str {
+            "rows"
+        }
+        fn len(&self) -> usize {
+            self.0.len()
+        }
+        fn sample_id(&self, index: usize) -> &str {
+            &self.0[index].0
+        }
+        fn origin(&self, index: usize) -> &str {
+            self.0[index].1
+        }
+        fn label(&self, index: usize) -> i64 {
+            self.0[index].2
+        }
+        fn num_classes(&self) -> usize {
+            2
+        }
+        fn class_names(&self) -> &[String] {
+            &[]
+        }
+        fn input_shape(&self) -> InputShape {
+            InputShape::Vector { features: 1 }
+        }
+        fn write_features(&self, _index: usize, out: &mut [f32]) {
+            out.fill(0.0);
+        }
+        fn image(&self, _index: usize) -> Result<ImageSource, DataError> {
+            Err(DataError::NoImage {
+                dataset: "rows".to_owned(),
+                task_type: task::TABULAR.to_owned(),
+            })
+        }
+        fn task_type(&self) -> &str {
+            task::TABULAR
+        }
+    }
+
+    fn rows(spec: &[(&str, &'static str, i64)]) -> Rows {
+        Rows(
+            spec.iter()
+                .map(|&(id, o, l)| (id.to_owned(), o, l))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn indices_of_lists_one_split_in_order() {
+        let d = rows(&[("a", "train", 0), ("b", "val", 1), ("c", "train", 1)]);
+        assert_eq!(indices_of(&d, "train"), vec![0, 2]);
+        assert_eq!(indices_of(&d, "val"), vec![1]);
+        assert!(indices_of(&d, "test").is_empty());
+    }
+
+    #[test]
+    fn fingerprint_tracks_ids_origins_and_labels() {
+        let base = rows(&[("a", "train", 0), ("b", "val", 1)]);
+        let same = rows(&[("a", "train", 0), ("b", "val", 1)]);
+        assert_eq!(base.fingerprint(), same.fingerprint());
+        assert_eq!(base.fingerprint().len(), 64);
+        for changed in [
+            rows(&[("a", "train", 1), ("b", "val", 1)]),
+            rows(&[("a", "val", 0), ("b", "val", 1)]),
+            rows(&[("a", "train", 0), ("c", "val", 1)]),
+            rows(&[("b", "val", 1), ("a", "train", 0)]),
+        ] {
+            assert_ne!(base.fingerprint(), changed.fingerprint());
+        }
+        // Separators keep shifted boundaries apart.
+        let one = rows(&[("ab", "train", 0)]);
+        let two = rows(&[("a", "btrain", 0)]);
+        assert_ne!(one.fingerprint(), two.fingerprint());
+    }
+
+    #[test]
+    fn input_shape_len_and_dims() {
+        let image = InputShape::Image {
+            channels: 3,
+            height: 4,
+            width: 5,
+        };
+        assert_eq!(image.len(), 60);
+        assert_eq!(image.dims(), vec![3, 4, 5]);
+        assert_eq!(InputShape::Vector { features: 7 }.dims(), vec![7]);
+        assert!(InputShape::Vector { features: 0 }.is_empty());
+    }
+}

@@ -50,6 +50,14 @@ pub(crate) fn scan(root: &Path) -> Result<Scan, DataError> {
     if split_dirs.is_empty() {
         class_dirs.extend(top.into_iter().map(|(name, path)| (None, name, path)));
     } else {
+        for (name, path) in &top {
+            if !SPLITS.contains(&name.as_str()) {
+                tracing::warn!(
+                    folder = %path.display(),
+                    "ignoring a folder beside train/val/test; in a split tree classes live inside the split folders"
+                );
+            }
+        }
         for (split, dir) in &split_dirs {
             class_dirs.extend(
                 sub_dirs(dir)?
