@@ -6,17 +6,7 @@ import { api } from "./api";
 import { attempt, toast } from "./toast";
 import { bus, state } from "./store";
 import { AgentIntentType, type DataQueryResponse } from "./gen/experiment_service_pb.js";
-
-/** Direct filters and pandas expressions go as-is; anything that reads like a sentence is NL. */
-export function looksLikeExpression(q: string): boolean {
-  const s = q.trim();
-  if (s === "") return true;
-  if (s.startsWith("@")) return false;
-  if (/^(sortby|tag:|not\s|discarded\b)/i.test(s)) return true;
-  if (/(==|!=|>=|<=|[<>]|\.isin\(|\.str\.|\band\b.*[=<>]|`)/.test(s)) return true;
-  if (/^[A-Za-z_][\w:]*$/.test(s)) return true;
-  return false;
-}
+import { looksLikeExpression } from "./querytext";
 
 const SORT_COLUMNS = ["index", "loss", "label", "prediction", "confidence", "encounters", "origin", "sample_id"];
 

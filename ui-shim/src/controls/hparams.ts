@@ -5,43 +5,9 @@ import { h, clear, fmtNum } from "../dom";
 import { api } from "../api";
 import { attempt, toast } from "../toast";
 import { bus, state } from "../store";
-import type { HyperParameterDesc, HyperParameters } from "../gen/experiment_service_pb.js";
+import type { HyperParameterDesc } from "../gen/experiment_service_pb.js";
+import { buildEdit, EDITABLE } from "./hpedit";
 import { beat } from "./conn";
-
-type Field = keyof Omit<HyperParameters, "$typeName" | "$unknown">;
-
-/** Descriptor name -> the HyperParameters field that changes it, and whether it is an int. */
-const EDITABLE: Record<string, { field: Field; int: boolean; text?: boolean }> = {
-  experiment_name: { field: "experimentName", int: false, text: true },
-  training_steps_to_do: { field: "trainingStepsToDo", int: true },
-  training_left: { field: "trainingStepsToDo", int: true },
-  learning_rate: { field: "learningRate", int: false },
-  lr: { field: "learningRate", int: false },
-  batch_size: { field: "batchSize", int: true },
-  train_batch_size: { field: "trainBatchSize", int: true },
-  val_batch_size: { field: "valBatchSize", int: true },
-  test_batch_size: { field: "testBatchSize", int: true },
-  full_eval_frequency: { field: "fullEvalFrequency", int: true },
-  eval_frequency: { field: "fullEvalFrequency", int: true },
-  checkpont_frequency: { field: "checkpontFrequency", int: true },
-  checkpoint_frequency: { field: "checkpontFrequency", int: true },
-};
-
-/** Builds the partial HyperParameters for one edit, or explains why the value is not valid. */
-export function buildEdit(name: string, raw: string): { hp: Partial<HyperParameters> } | { error: string } {
-  const spec = EDITABLE[name];
-  if (!spec) return { error: `${name} cannot be changed from the Studio.` };
-  if (spec.text) {
-    if (raw.trim() === "") return { error: `${name} cannot be empty.` };
-    return { hp: { [spec.field]: raw.trim() } };
-  }
-  const v = Number(raw);
-  if (raw.trim() === "" || !Number.isFinite(v)) return { error: `${name} must be a number, got “${raw}”.` };
-  if (spec.int && !Number.isInteger(v)) return { error: `${name} must be a whole number, got ${raw}.` };
-  if (v < 0) return { error: `${name} cannot be negative.` };
-  if (spec.field === "learningRate" && v === 0) return { error: "learning_rate must be greater than 0." };
-  return { hp: { [spec.field]: v } };
-}
 
 export class HyperParams {
   readonly el: HTMLElement;
@@ -73,7 +39,7 @@ export class HyperParams {
     const editable = d.name in EDITABLE;
     const input = h("input", {
       class: "input hp-input",
-      type: d.type === "number" ? "number" : "text",
+      type: d.type === "number" && editable ? "number" : "text",
       step: "any",
       readonly: !editable,
       "data-hp": d.name,
@@ -113,7 +79,10 @@ export class HyperParams {
   }
 }
 
+const FLAGS = new Set(["is_training", "auditor_mode", "evaluation_mode"]);
+
 function valueText(d: HyperParameterDesc): string {
+  if (FLAGS.has(d.name) && d.stringValue === undefined) return (d.numericalValue ?? 0) > 0.5 ? "yes" : "no";
   if (d.stringValue !== undefined) return d.stringValue;
   if (d.numericalValue !== undefined) return d.type === "number" ? String(Number(d.numericalValue.toPrecision(7))) : fmtNum(d.numericalValue);
   return "";

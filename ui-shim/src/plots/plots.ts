@@ -54,6 +54,10 @@ export class Plots {
       replaceHistory(this.store, res.points);
       this.loaded = true;
       this.redrawAll();
+      if (this.charts.size === 0) {
+        clear(this.list);
+        this.list.append(h("div", { class: "placeholder" }, "No metrics logged yet. Curves appear here as soon as training logs them."));
+      }
     }
     this.schedule();
   }
