@@ -1,1 +1,16 @@
-//! placeholder
+//! WeightsLab backend: the ExperimentService over gRPC and gRPC-Web on one port, the
+//! `Experiment` that glues trainer, sample table, signal history and thumbnails together,
+//! and the CLI.
+//!
+//! Principal types: [`config::Config`] (every setting, one typed struct), [`server::start`]
+//! (binds the listener and serves), [`service::ExperimentApi`] (thin RPC handlers) and
+//! [`experiment::Experiment`] (the state they act on).
+
+pub mod audit;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod experiment;
+pub mod server;
+pub mod service;
+pub mod studio;

@@ -1,1 +1,230 @@
-//! placeholder
+//! Harness for the black-box tests: start the real server on an ephemeral loopback port and
+//! talk to it over real sockets (tonic for gRPC, raw HTTP/1.1 for gRPC-Web).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use base64::Engine;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use weightslab::config::{RunConfig, ServerConfig};
+use weightslab::experiment::Experiment;
+use weightslab::server::RunningServer;
+use weightslab::service::{CallGate, ExperimentApi, ServiceContext};
+
+pub use weightslab_proto as proto;
+
+/// A server running in this process on 127.0.0.1:<ephemeral>.
+pub struct TestServer {
+    pub server: Option<RunningServer>,
+    pub addr: SocketAddr,
+    pub log_dir: tempfile::TempDir,
+    pub experiment: Arc<Experiment>,
+    pub context: Arc<ServiceContext>,
+}
+
+/// Knobs a test may turn before the server starts.
+#[derive(Default)]
+pub struct TestOptions {
+    pub tokens: Vec<String>,
+    pub allowed_origins: Vec<String>,
+    pub max_message_bytes: Option<usize>,
+    pub tls: Option<weightslab::config::TlsConfig>,
+    pub logger_gate: Option<Arc<CallGate>>,
+    pub run: Option<RunConfig>,
+}
+
+impl TestServer {
+    pub async fn start() -> Self {
+        Self::start_with(TestOptions::default()).await
+    }
+
+    pub async fn start_with(options: TestOptions) -> Self {
+        let log_dir = tempfile::tempdir().expect("temp dir");
+        let mut config = ServerConfig::new([127, 0, 0, 1].into(), 0, log_dir.path().to_path_buf());
+        config.auth_tokens = options.tokens;
+        config.allowed_origins = options.allowed_origins;
+        config.tls = options.tls;
+        if let Some(bytes) = options.max_message_bytes {
+            config.max_message_bytes = bytes;
+        }
+        let mut context = ServiceContext::new(config).expect("service context");
+        context.logger_gate = options.logger_gate;
+        let context = Arc::new(context);
+        let experiment = Arc::new(Experiment::new(options.run.unwrap_or_default()));
+        let api = ExperimentApi::new(experiment.clone(), context.clone());
+        let server = weightslab::server::start(api, context.clone())
+            .await
+            .expect("server starts");
+        let addr = server.local_addr();
+        Self {
+            server: Some(server),
+            addr,
+            log_dir,
+            experiment,
+            context,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub async fn client(&self) -> proto::ExperimentServiceClient<tonic::transport::Channel> {
+        proto::ExperimentServiceClient::connect(self.url())
+            .await
+            .expect("gRPC client connects")
+    }
+
+    pub async fn shutdown(mut self) {
+        if let Some(server) = self.server.take() {
+            server.shutdown().await.expect("clean shutdown");
+        }
+    }
+}
+
+/// One frame of a gRPC-Web body.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WebFrame {
+    Data(Vec<u8>),
+    Trailers(Vec<(String, String)>),
+}
+
+/// Frames a protobuf message as gRPC-Web (flag 0, big-endian length).
+pub fn web_frame(message: &[u8]) -> Vec<u8> {
+    let mut frame = Vec::with_capacity(message.len() + 5);
+    frame.push(0);
+    frame.extend_from_slice(&(message.len() as u32).to_be_bytes());
+    frame.extend_from_slice(message);
+    frame
+}
+
+/// Splits a gRPC-Web body into data and trailer frames.
+pub fn parse_web_frames(mut body: &[u8]) -> Vec<WebFrame> {
+    let mut frames = Vec::new();
+    while body.len() >= 5 {
+        let flag = body[0];
+        let length = u32::from_be_bytes([body[1], body[2], body[3], body[4]]) as usize;
+        let payload = body[5..5 + length].to_vec();
+        body = &body[5 + length..];
+        if flag & 0x80 != 0 {
+            let text = String::from_utf8_lossy(&payload).to_string();
+            let trailers = text
+                .split("\r\n")
+                .filter(|line| !line.is_empty())
+                .filter_map(|line| line.split_once(':'))
+                .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_string()))
+                .collect();
+            frames.push(WebFrame::Trailers(trailers));
+        } else {
+            frames.push(WebFrame::Data(payload));
+        }
+    }
+    frames
+}
+
+/// An HTTP/1.1 response, body fully read.
+#[derive(Debug)]
+pub struct HttpReply {
+    pub status: u16,
+    pub headers: http::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+/// Sends one HTTP/1.1 request (never HTTP/2) and reads the whole reply.
+pub async fn http1(request: http::Request<Full<Bytes>>) -> HttpReply {
+    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+    let response = client.request(request).await.expect("HTTP/1.1 request");
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes()
+        .to_vec();
+    HttpReply {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// Calls a method with gRPC-Web over HTTP/1.1: `text` selects grpc-web-text (base64).
+pub async fn grpc_web_call(
+    addr: SocketAddr,
+    method: &str,
+    message: &[u8],
+    text: bool,
+    extra_headers: &[(&str, &str)],
+) -> HttpReply {
+    let frame = web_frame(message);
+    let (content_type, body) = if text {
+        (
+            "application/grpc-web-text",
+            base64::engine::general_purpose::STANDARD
+                .encode(&frame)
+                .into_bytes(),
+        )
+    } else {
+        ("application/grpc-web+proto", frame)
+    };
+    let mut builder = http::Request::post(format!("http://{addr}/ExperimentService/{method}"))
+        .version(http::Version::HTTP_11)
+        .header("content-type", content_type)
+        .header("accept", content_type)
+        .header("x-grpc-web", "1");
+    for (name, value) in extra_headers {
+        builder = builder.header(*name, *value);
+    }
+    let mut reply = http1(builder.body(Full::new(Bytes::from(body))).expect("request")).await;
+    if text && reply.status == 200 {
+        reply.body = decode_text_body(&reply.body);
+    }
+    reply
+}
+
+/// Decodes a grpc-web-text body, which may be several padded base64 segments.
+pub fn decode_text_body(body: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(body);
+    let mut out = Vec::new();
+    let mut segment = String::new();
+    for character in text.chars().filter(|c| !c.is_whitespace()) {
+        segment.push(character);
+        if character == '=' && segment.len() % 4 == 0 {
+            out.extend(
+                base64::engine::general_purpose::STANDARD
+                    .decode(&segment)
+                    .expect("base64 segment"),
+            );
+            segment.clear();
+        }
+    }
+    if !segment.is_empty() {
+        out.extend(
+            base64::engine::general_purpose::STANDARD
+                .decode(&segment)
+                .expect("base64 tail"),
+        );
+    }
+    out
+}
+
+/// The gRPC status of a gRPC-Web reply: from the trailer frame, or trailers-only headers.
+pub fn web_status(reply: &HttpReply) -> Option<String> {
+    for frame in parse_web_frames(&reply.body) {
+        if let WebFrame::Trailers(trailers) = frame {
+            if let Some((_, value)) = trailers.iter().find(|(name, _)| name == "grpc-status") {
+                return Some(value.clone());
+            }
+        }
+    }
+    reply
+        .headers
+        .get("grpc-status")
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_string)
+}
