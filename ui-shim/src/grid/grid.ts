@@ -14,7 +14,9 @@ import type { Sample } from "./records";
 
 const CELL_MIN_W = 104;
 const META_H = 34;
-const OVERSCAN_ROWS = 2;
+const OVERSCAN_ROWS = 1;
+/** Main-thread time per frame spent registering thumbnail blobs. */
+const THUMB_BUDGET_MS = 6;
 
 interface CellEl {
   root: HTMLDivElement;
@@ -43,8 +45,14 @@ export class Grid {
   private active = new Map<number, CellEl>();
   private pool: CellEl[] = [];
   private frame = 0;
+  /** Viewport size, kept by the ResizeObserver so rendering never forces a layout to read it. */
+  private viewW = 0;
+  private viewH = 0;
   private dragging = false;
   private firstPaintMarked = false;
+  /** Cells waiting for their thumbnail's blob URL; made a few per frame, see pumpThumbs. */
+  private pendingThumbs = new Set<CellEl>();
+  private thumbFrame = 0;
 
   constructor(source: PageSource) {
     this.cache = new PageCache(source);
@@ -68,7 +76,12 @@ export class Grid {
       if (s) bus.emit("focus", s);
     });
     window.addEventListener("mouseup", () => (this.dragging = false));
-    new ResizeObserver(() => this.layout()).observe(this.scroller);
+    new ResizeObserver((entries) => {
+      const box = entries[entries.length - 1].contentRect;
+      this.viewW = this.scroller.clientWidth || box.width;
+      this.viewH = box.height;
+      this.layout();
+    }).observe(this.scroller);
     bus.on("view", () => this.reload());
   }
 
@@ -103,7 +116,8 @@ export class Grid {
   }
 
   private layout(): void {
-    const width = this.scroller.clientWidth;
+    const width = this.viewW;
+    if (width <= 0) return;
     this.cols = Math.max(1, Math.floor(width / CELL_MIN_W));
     this.cellW = Math.floor(width / this.cols);
     this.cellH = this.cellW + META_H;
@@ -125,7 +139,7 @@ export class Grid {
   private visibleRows(): { firstRow: number; lastRow: number } {
     const top = this.scroller.scrollTop;
     const firstRow = Math.max(0, Math.floor(top / this.cellH) - OVERSCAN_ROWS);
-    const lastRow = Math.floor((top + this.scroller.clientHeight) / this.cellH) + OVERSCAN_ROWS;
+    const lastRow = Math.floor((top + this.viewH) / this.cellH) + OVERSCAN_ROWS;
     return { firstRow, lastRow };
   }
 
@@ -156,14 +170,14 @@ export class Grid {
     }
     for (const c of free) this.release(c);
     // One extra screen of prefetch in the scroll direction keeps scrolling from showing blanks.
-    const screen = Math.ceil(this.scroller.clientHeight / this.cellH) * this.cols;
+    const screen = Math.ceil(this.viewH / this.cellH) * this.cols;
     this.cache.want(first - screen, last + screen, this.total);
   }
 
   /** Starts loading the first screen before the view size is known (it comes back with it). */
   prime(): void {
-    const rows = Math.ceil(this.scroller.clientHeight / (CELL_MIN_W + META_H)) + 1;
-    const cols = Math.max(1, Math.floor(this.scroller.clientWidth / CELL_MIN_W));
+    const rows = Math.ceil((this.viewH || window.innerHeight) / (CELL_MIN_W + META_H)) + 1;
+    const cols = Math.max(1, Math.floor((this.viewW || window.innerWidth / 2) / CELL_MIN_W));
     this.cache.want(0, rows * cols, rows * cols);
   }
 
@@ -197,6 +211,7 @@ export class Grid {
   }
 
   private release(c: CellEl): void {
+    this.pendingThumbs.delete(c);
     c.root.style.display = "none";
     c.img.removeAttribute("src");
     c.url = undefined;
@@ -218,7 +233,8 @@ export class Grid {
 
   private paint(c: CellEl): void {
     const s = this.cache.get(c.index);
-    const url = this.cache.thumb(c.index);
+    const url = this.cache.thumb(c.index, false);
+    if (url === undefined && this.cache.thumbPending(c.index)) this.queueThumb(c);
     const selected = s ? this.sel.has(s.id) : false;
     const focused = c.index === this.sel.focus;
     c.root.classList.toggle("sel", selected);
@@ -256,6 +272,31 @@ export class Grid {
     c.loss.style.setProperty("--heat", String(Math.min(1, (s.loss ?? 0) / 3)));
     c.tags.textContent = "";
     for (const t of s.tags.slice(0, 3)) c.tags.append(h("span", { class: "tag-pill" }, t));
+  }
+
+  private queueThumb(c: CellEl): void {
+    this.pendingThumbs.add(c);
+    if (!this.thumbFrame) this.thumbFrame = requestAnimationFrame(() => this.pumpThumbs());
+  }
+
+  /**
+   * Blob registration is costly in Chrome, so a fast scroll would turn it into long tasks:
+   * thumbnails are made within a per-frame budget, and cells that scrolled on are skipped.
+   */
+  private pumpThumbs(): void {
+    this.thumbFrame = 0;
+    const start = performance.now();
+    for (const c of this.pendingThumbs) {
+      this.pendingThumbs.delete(c);
+      if (c.index < 0 || this.active.get(c.index) !== c) continue;
+      const url = this.cache.thumb(c.index, true);
+      if (url && url !== c.url) {
+        c.url = url;
+        c.img.src = url;
+      }
+      if (performance.now() - start > THUMB_BUDGET_MS) break;
+    }
+    if (this.pendingThumbs.size > 0) this.thumbFrame = requestAnimationFrame(() => this.pumpThumbs());
   }
 
   private repaintAll(): void {

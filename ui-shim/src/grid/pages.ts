@@ -25,7 +25,8 @@ export const grpcSource: PageSource = {
 
 interface Page {
   samples: Sample[];
-  urls: string[];
+  /** undefined: not made yet; "": the sample has no image. */
+  urls: (string | undefined)[];
 }
 
 export class PageCache {
@@ -54,10 +55,29 @@ export class PageCache {
     return page?.samples[index % this.pageSize];
   }
 
-  thumb(index: number): string | undefined {
+  /**
+   * The thumbnail's blob URL, made on first use: pages fetched ahead of a fast scroll that the
+   * user never stops on cost no blob registrations. Revoked when the page leaves the cache.
+   */
+  thumb(index: number, make = true): string | undefined {
     const page = this.pages.get(Math.floor(index / this.pageSize));
-    const url = page?.urls[index % this.pageSize];
+    if (!page) return undefined;
+    const k = index % this.pageSize;
+    let url = page.urls[k];
+    if (url === undefined) {
+      if (!make) return undefined;
+      const img = page.samples[k]?.image;
+      url = img ? URL.createObjectURL(new Blob([img.bytes as BlobPart], { type: img.mime })) : "";
+      page.urls[k] = url;
+    }
     return url === "" ? undefined : url;
+  }
+
+  /** True when the sample has an image whose blob URL has not been made yet. */
+  thumbPending(index: number): boolean {
+    const page = this.pages.get(Math.floor(index / this.pageSize));
+    const k = index % this.pageSize;
+    return !!page && page.urls[k] === undefined && page.samples[k]?.image !== undefined;
   }
 
   has(page: number): boolean {
@@ -125,9 +145,7 @@ export class PageCache {
     try {
       const { samples, viewCount } = await this.source.fetch(page * this.pageSize, this.pageSize, ctl.signal);
       if (gen !== this.generation || ctl.signal.aborted) return;
-      const urls = samples.map((s) =>
-        s.image ? URL.createObjectURL(new Blob([s.image.bytes as BlobPart], { type: s.image.mime })) : "",
-      );
+      const urls: (string | undefined)[] = new Array(samples.length);
       const old = this.pages.get(page);
       if (old && replace) revoke(old);
       this.pages.set(page, { samples, urls });
