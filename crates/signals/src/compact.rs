@@ -165,6 +165,10 @@ mod tests {
             let marked = markers[..values.len()].iter().filter(|m| **m).count();
             prop_assert_eq!(c.markers.len(), marked);
             prop_assert_eq!(c.flags.iter().filter(|f| **f & SPECIAL != 0).count(), marked);
+            prop_assert_eq!(
+                c.summary.min_max(&c.values, 0..c.len()),
+                crate::downsample::min_max_index(&c.values)
+            );
             let specials = c.specials.len();
             prop_assert_eq!(specials, marked);
             prop_assert!(c.len() <= cap.max(3 * specials + 3) + cap / 4 + 2,

@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use crate::summary::Summaries;
 use crate::types::{CurveIndex, EvalMarker, SignalPoint};
 
 pub(crate) const AUDIT: u8 = 1;
@@ -34,6 +35,8 @@ pub(crate) struct Curve {
     pub flags: Vec<u8>,
     pub band_lo: Vec<f32>,
     pub band_hi: Vec<f32>,
+    /// Block extremes of `values`, kept in step with it.
+    pub summary: Summaries,
     /// Sparse columns, keyed by sequence number because indices move on insert and compaction.
     pub markers: HashMap<u64, EvalMarker>,
     pub notes: HashMap<u64, String>,
@@ -63,6 +66,7 @@ impl Default for Curve {
             flags: Vec::new(),
             band_lo: Vec::new(),
             band_hi: Vec::new(),
+            summary: Summaries::default(),
             markers: HashMap::new(),
             notes: HashMap::new(),
             specials: BTreeSet::new(),
@@ -120,6 +124,7 @@ impl Curve {
             self.flags.push(flags);
             self.band_lo.push(lo);
             self.band_hi.push(hi);
+            self.summary.push(&self.values);
         } else {
             self.steps.insert(at, row.step);
             self.values.insert(at, row.value);
@@ -128,6 +133,7 @@ impl Curve {
             self.flags.insert(at, flags);
             self.band_lo.insert(at, lo);
             self.band_hi.insert(at, hi);
+            self.summary.rebuild(&self.values);
             // The inserted point has the newest seq but sits before older ones.
             self.seqs_ascending = false;
         }
@@ -199,6 +205,7 @@ impl Curve {
         self.flags.truncate(keep);
         self.band_lo.truncate(keep);
         self.band_hi.truncate(keep);
+        self.summary.truncate(&self.values);
         self.refresh_summary();
         dropped
     }
@@ -238,28 +245,55 @@ impl Curve {
     }
 
     /// The reader's view of the point at index `i`.
+    #[cfg(test)]
     pub fn point(&self, metric: &str, experiment_hash: &str, i: usize) -> SignalPoint {
-        let flags = self.flags[i];
-        let seq = self.seqs[i];
-        SignalPoint {
-            metric: metric.to_owned(),
-            experiment_hash: experiment_hash.to_owned(),
-            step: self.steps[i],
-            value: self.values[i],
-            timestamp: self.timestamps[i],
-            audit_mode: flags & AUDIT != 0,
-            band: (flags & BAND != 0).then(|| (self.band_lo[i], self.band_hi[i])),
-            marker: if flags & MARKER != 0 {
-                self.markers.get(&seq).cloned()
-            } else {
-                None
-            },
-            note: if flags & NOTE != 0 {
-                self.notes.get(&seq).cloned().unwrap_or_default()
-            } else {
-                String::new()
-            },
-            seq,
+        let mut out = Vec::with_capacity(1);
+        self.points_at(metric, experiment_hash, &[i], &mut out);
+        out.remove(0)
+    }
+
+    /// Appends the reader's view of the points at indices `at` to `out`.
+    ///
+    /// Gathers column by column: each loop issues independent loads, so the cache misses of a
+    /// sparse pick over a large curve overlap instead of queueing behind each point's
+    /// allocations.
+    pub fn points_at(
+        &self,
+        metric: &str,
+        experiment_hash: &str,
+        at: &[usize],
+        out: &mut Vec<SignalPoint>,
+    ) {
+        let steps: Vec<i64> = at.iter().map(|&i| self.steps[i]).collect();
+        let values: Vec<f32> = at.iter().map(|&i| self.values[i]).collect();
+        let timestamps: Vec<i64> = at.iter().map(|&i| self.timestamps[i]).collect();
+        let seqs: Vec<u64> = at.iter().map(|&i| self.seqs[i]).collect();
+        let flags: Vec<u8> = at.iter().map(|&i| self.flags[i]).collect();
+        let band_lo: Vec<f32> = at.iter().map(|&i| self.band_lo[i]).collect();
+        let band_hi: Vec<f32> = at.iter().map(|&i| self.band_hi[i]).collect();
+        out.reserve(at.len());
+        for k in 0..at.len() {
+            let (flags, seq) = (flags[k], seqs[k]);
+            out.push(SignalPoint {
+                metric: metric.to_owned(),
+                experiment_hash: experiment_hash.to_owned(),
+                step: steps[k],
+                value: values[k],
+                timestamp: timestamps[k],
+                audit_mode: flags & AUDIT != 0,
+                band: (flags & BAND != 0).then(|| (band_lo[k], band_hi[k])),
+                marker: if flags & MARKER != 0 {
+                    self.markers.get(&seq).cloned()
+                } else {
+                    None
+                },
+                note: if flags & NOTE != 0 {
+                    self.notes.get(&seq).cloned().unwrap_or_default()
+                } else {
+                    String::new()
+                },
+                seq,
+            });
         }
     }
 
@@ -305,6 +339,7 @@ impl Curve {
         apply(&mut self.flags, keep);
         apply(&mut self.band_lo, keep);
         apply(&mut self.band_hi, keep);
+        self.summary.rebuild(&self.values);
     }
 }
 

@@ -1,6 +1,8 @@
 //! Chooses which points of a step-sorted curve a reader gets: each step bucket's lowest and
 //! highest point, plus the points that must never be hidden (first, last, markers, notes).
 
+use std::ops::Range;
+
 /// Lanes of the min/max scan; eight f32 lanes fill one AVX register, so the loop vectorises.
 const LANES: usize = 8;
 
@@ -98,8 +100,8 @@ fn min_max_index_scalar(values: &[f32], offset: usize) -> Option<(usize, usize)>
 }
 
 /// Index bounds of `buckets` equal-width step buckets over `steps` (sorted, non-empty):
-/// bucket `k` is `bounds[k]..bounds[k + 1]`. Found by binary search, so the cost does not
-/// depend on how many points a bucket holds.
+/// bucket `k` is `bounds[k]..bounds[k + 1]`. The cost depends on the bucket count, not on how
+/// many points a bucket holds.
 pub(crate) fn bucket_bounds(steps: &[i64], buckets: usize) -> Vec<usize> {
     let buckets = buckets.max(1);
     let n = steps.len();
@@ -108,15 +110,68 @@ pub(crate) fn bucket_bounds(steps: &[i64], buckets: usize) -> Vec<usize> {
     if let (Some(&first), Some(&last)) = (steps.first(), steps.last()) {
         let first = i128::from(first);
         let span = i128::from(last) - first + 1;
+        let mut at = 0;
         for k in 1..buckets {
             let edge = first + span * k as i128 / buckets as i128;
-            bounds.push(steps.partition_point(|&s| i128::from(s) < edge));
+            at = lower_bound_from(steps, at, edge);
+            bounds.push(at);
         }
     } else {
         bounds.extend(std::iter::repeat_n(0, buckets - 1));
     }
     bounds.push(n);
     bounds
+}
+
+/// First index at or after `from` whose step is `>= edge` (`steps[from..]` sorted).
+///
+/// Starts from an interpolated guess and gallops to the answer: with evenly logged steps the
+/// guess is within a probe or two, and every probe stays near the previous bound. A plain
+/// binary search over a million-point curve costs ~20 cache misses per bucket edge, which
+/// dominated a full-history read.
+pub(crate) fn lower_bound_from(steps: &[i64], from: usize, edge: i128) -> usize {
+    let n = steps.len();
+    let (Some(&start), Some(&end)) = (steps.get(from), steps.last()) else {
+        return from.min(n);
+    };
+    let (start, end) = (i128::from(start), i128::from(end));
+    if start >= edge {
+        return from;
+    }
+    if end < edge {
+        return n;
+    }
+    // Here start < edge <= end, so the answer lies in (from, n - 1] and end > start.
+    let below = |i: usize| i128::from(steps[i]) < edge;
+    let guess = from + ((edge - start) * (n - 1 - from) as i128 / (end - start)) as usize;
+    let guess = guess.clamp(from + 1, n - 1);
+    let (mut lo, mut hi) = (guess, guess);
+    let mut stride = 1;
+    if below(guess) {
+        // Gallop up; steps[n - 1] >= edge stops it.
+        loop {
+            let probe = (lo + stride).min(n - 1);
+            if !below(probe) {
+                hi = probe;
+                break;
+            }
+            lo = probe;
+            stride *= 2;
+        }
+    } else {
+        // Gallop down; steps[from] < edge stops it.
+        loop {
+            let probe = hi.saturating_sub(stride).max(from);
+            if below(probe) {
+                lo = probe;
+                break;
+            }
+            hi = probe;
+            stride *= 2;
+        }
+    }
+    // steps[lo] < edge <= steps[hi], lo < hi.
+    lo + 1 + steps[lo + 1..hi].partition_point(|&s| i128::from(s) < edge)
 }
 
 /// Smallest budget honoured: a line needs two points.
@@ -126,20 +181,21 @@ pub(crate) const MIN_BUDGET: usize = 2;
 ///
 /// At most `max_points` ordinary points (two per bucket over `max_points / 2` buckets) plus
 /// the first and last point and every index in `specials` (ascending). A range that already
-/// fits the budget is returned whole. A bucket whose values are all NaN is represented by its
-/// first point so that the gap stays visible.
+/// fits the budget is returned whole. `extremes` gives the positions of the lowest and
+/// highest non-NaN value of an index range (as [`min_max_index`] does for a plain slice); a
+/// bucket whose values are all NaN is represented by its first point so the gap stays visible.
 pub(crate) fn select(
     steps: &[i64],
-    values: &[f32],
     specials: &[usize],
     max_points: usize,
+    extremes: impl Fn(Range<usize>) -> Option<(usize, usize)>,
 ) -> Vec<usize> {
-    let n = steps.len().min(values.len());
+    let n = steps.len();
     let max_points = max_points.max(MIN_BUDGET);
     if n <= max_points {
         return (0..n).collect();
     }
-    let bounds = bucket_bounds(&steps[..n], max_points / 2);
+    let bounds = bucket_bounds(steps, max_points / 2);
     let mut picked = Vec::with_capacity(max_points + 2);
     picked.push(0);
     for w in bounds.windows(2) {
@@ -147,12 +203,11 @@ pub(crate) fn select(
         if start == end {
             continue;
         }
-        match min_max_index(&values[start..end]) {
+        match extremes(start..end) {
             Some((a, b)) => {
-                let (a, b) = (start + a.min(b), start + a.max(b));
-                picked.push(a);
+                picked.push(a.min(b));
                 if b != a {
-                    picked.push(b);
+                    picked.push(a.max(b));
                 }
             }
             None => picked.push(start),
@@ -160,6 +215,19 @@ pub(crate) fn select(
     }
     picked.push(n - 1);
     merge_sorted_unique(&picked, specials)
+}
+
+/// [`select`] over a plain value column.
+pub(crate) fn select_values(
+    steps: &[i64],
+    values: &[f32],
+    specials: &[usize],
+    max_points: usize,
+) -> Vec<usize> {
+    select(steps, specials, max_points, |r| {
+        let start = r.start;
+        min_max_index(&values[r]).map(|(l, h)| (start + l, start + h))
+    })
 }
 
 /// Union of two ascending index lists, ascending and without repeats.
@@ -229,7 +297,10 @@ mod tests {
     #[test]
     fn small_ranges_come_back_whole() {
         let steps = [1, 2, 3];
-        assert_eq!(select(&steps, &[1.0, 2.0, 3.0], &[], 10), vec![0, 1, 2]);
+        assert_eq!(
+            select_values(&steps, &[1.0, 2.0, 3.0], &[], 10),
+            vec![0, 1, 2]
+        );
     }
 
     #[test]
@@ -238,7 +309,7 @@ mod tests {
         let mut values = vec![0.0f32; 100];
         values[30] = 10.0;
         values[70] = -10.0;
-        let picked = select(&steps, &values, &[55], 4);
+        let picked = select_values(&steps, &values, &[55], 4);
         assert!(picked.contains(&0) && picked.contains(&99));
         assert!(picked.contains(&30) && picked.contains(&70) && picked.contains(&55));
         assert!(picked.windows(2).all(|w| w[0] < w[1]));
@@ -253,6 +324,20 @@ mod tests {
     }
 
     proptest! {
+        #![proptest_config(ProptestConfig::with_cases(96))]
+
+        #[test]
+        fn galloping_search_matches_binary_search(
+            deltas in proptest::collection::vec(prop_oneof![4 => 0i64..3, 1 => 0i64..1000], 0..300),
+            from in 0usize..310,
+            edge in -10i128..20_000,
+        ) {
+            let steps: Vec<i64> = deltas.iter().scan(0i64, |s, d| { *s += d; Some(*s) }).collect();
+            let from = from.min(steps.len());
+            let want = from + steps[from..].partition_point(|&s| i128::from(s) < edge);
+            prop_assert_eq!(lower_bound_from(&steps, from, edge), want);
+        }
+
         #[test]
         fn lane_scan_matches_scalar(values in proptest::collection::vec(
             prop_oneof![Just(f32::NAN), -5.0f32..5.0, Just(1.0f32)], 0..200)) {
@@ -267,7 +352,7 @@ mod tests {
         ) {
             let steps: Vec<i64> = deltas.iter().scan(0i64, |s, d| { *s += d; Some(*s) }).collect();
             let values = &seed[..steps.len()];
-            let picked = select(&steps, values, &[], max_points);
+            let picked = select_values(&steps, values, &[], max_points);
             prop_assert!(picked.windows(2).all(|w| w[0] < w[1]));
             if steps.len() > max_points {
                 prop_assert!(picked.len() <= max_points + 2);

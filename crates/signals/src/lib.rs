@@ -26,6 +26,7 @@ mod error;
 mod intern;
 mod log;
 mod samples;
+mod summary;
 mod types;
 
 pub use error::SignalError;

@@ -101,18 +101,15 @@ impl CurveSet {
                 continue;
             }
             let specials = curve.specials_in(range.clone());
-            let picked = downsample::select(
-                &curve.steps[range.clone()],
-                &curve.values[range.clone()],
-                &specials,
-                budget,
-            );
-            out.reserve(picked.len());
-            out.extend(
-                picked
-                    .into_iter()
-                    .map(|i| curve.point(metric, run, range.start + i)),
-            );
+            let start = range.start;
+            let picked = downsample::select(&curve.steps[range.clone()], &specials, budget, |r| {
+                curve
+                    .summary
+                    .min_max(&curve.values, start + r.start..start + r.end)
+                    .map(|(l, h)| (l - start, h - start))
+            });
+            let at: Vec<usize> = picked.into_iter().map(|i| start + i).collect();
+            curve.points_at(metric, run, &at, &mut out);
         }
         out
     }
@@ -259,12 +256,7 @@ impl SignalLog {
         let after = *pos;
         let mut out = Vec::new();
         for (metric, run, curve) in set.matching(metrics, experiment_hashes) {
-            out.extend(
-                curve
-                    .appended_after(after)
-                    .into_iter()
-                    .map(|i| curve.point(metric, run, i)),
-            );
+            curve.points_at(metric, run, &curve.appended_after(after), &mut out);
         }
         *pos = after.max(set.head);
         out
@@ -367,7 +359,7 @@ impl SignalLog {
         for (run, series) in means {
             let steps: Vec<i64> = series.iter().map(|p| p.0).collect();
             let values: Vec<f32> = series.iter().map(|p| p.1).collect();
-            for i in downsample::select(&steps, &values, &[], budget) {
+            for i in downsample::select_values(&steps, &values, &[], budget) {
                 let (step, value, timestamp) = series[i];
                 out.push(SignalPoint {
                     metric: name.clone(),

@@ -354,6 +354,17 @@ proptest! {
         }
         let env = |ps: &[SignalPoint]| ps.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), p| (a.min(p.value), b.max(p.value)));
         prop_assert_eq!(env(&out), env(&stored));
+        // The summary-backed selection picks exactly what a plain scan of the range would.
+        let steps: Vec<i64> = stored.iter().map(|p| p.step).collect();
+        let values: Vec<f32> = stored.iter().map(|p| p.value).collect();
+        let special_at: Vec<usize> = (0..stored.len())
+            .filter(|&i| stored[i].marker.is_some() || !stored[i].note.is_empty())
+            .collect();
+        let plain: Vec<u64> = downsample::select_values(&steps, &values, &special_at, max_points)
+            .into_iter()
+            .map(|i| stored[i].seq)
+            .collect();
+        prop_assert_eq!(out.iter().map(|p| p.seq).collect::<Vec<_>>(), plain);
         let stored_pairs: Vec<(i64, f32)> = stored.iter().map(|p| (p.step, p.value)).collect();
         prop_assert_eq!(sorted, stored_pairs);
     }

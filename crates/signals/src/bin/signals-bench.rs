@@ -121,6 +121,7 @@ fn main() {
 fn report(log: &SignalLog, label: &str, q: &HistoryQuery) {
     let mut lat = Vec::with_capacity(READS);
     let mut points = 0;
+    let cpu_before = process_cpu_seconds();
     for _ in 0..READS {
         let t = Instant::now();
         let out = log.history(q);
@@ -128,6 +129,26 @@ fn report(log: &SignalLog, label: &str, q: &HistoryQuery) {
         points = out.len();
     }
     print_percentiles(label, &mut lat, points);
+    if let (Some(a), Some(b)) = (cpu_before, process_cpu_seconds()) {
+        println!(
+            "  CPU time per read: {:.2} ms (wall-clock above includes waiting for a core on a busy machine)",
+            (b - a) / READS as f64 * 1e3
+        );
+    }
+}
+
+/// User + system CPU seconds of this process from /proc (Linux; 10 ms resolution, so it is
+/// read around a whole batch of calls). Lets the report separate work from time spent waiting
+/// for a core when other processes load the machine.
+fn process_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    // USER_HZ is 100 on every mainstream Linux configuration.
+    Some((utime + stime) / 100.0)
 }
 
 fn print_percentiles(label: &str, lat: &mut [Duration], points: usize) {
