@@ -219,7 +219,9 @@ impl SignalLog {
 
     /// [`Self::history`] and [`Self::mark_caught_up`] in one step: the cursor lands exactly
     /// at the newest point the returned history could contain, so a point appended between
-    /// the two is neither lost nor sent twice.
+    /// the two is neither lost nor sent twice. Use it for the startup full-history read only:
+    /// a zoom or filtered refetch should call [`Self::history`], because moving the cursor
+    /// there would skip new points outside the zoom for this client.
     pub fn history_and_catch_up(&self, client_id: &str, query: &HistoryQuery) -> Vec<SignalPoint> {
         let cursor = self
             .cursors
