@@ -35,7 +35,9 @@ function serverCommand() {
 }
 
 export class Server {
-  constructor(logDir) {
+  /** `token`: start the server requiring it (GRPC_AUTH_TOKEN), and send it from client(). */
+  constructor({ logDir, token } = {}) {
+    this.token = token;
     this.logDir = logDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "wl-browser-"));
     this.proc = null;
     this.port = 0;
@@ -47,7 +49,7 @@ export class Server {
   }
 
   client() {
-    return nodeClient(this.url, process.env.WL_TOKEN);
+    return nodeClient(this.url, this.token);
   }
 
   async start(timeoutMs = 90000) {
@@ -56,7 +58,7 @@ export class Server {
     this.output = "";
     this.proc = spawn(cmd, [...pre, "serve", "--port", String(this.port), "--log-dir", this.logDir], {
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? "warn" },
+      env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? "warn", ...(this.token ? { GRPC_AUTH_TOKEN: this.token } : {}) },
     });
     const keep = (d) => {
       this.output = (this.output + d.toString()).slice(-20000);

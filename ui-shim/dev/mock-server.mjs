@@ -19,7 +19,7 @@ const opt = (name, dflt) => {
 };
 const port = Number(opt("--port", "50051"));
 const logDir = opt("--log-dir", "/tmp/wl-mock");
-const token = process.env.WL_TOKEN || "";
+const token = process.env.GRPC_AUTH_TOKEN || "";
 const dist = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "dist");
 fs.mkdirSync(logDir, { recursive: true });
 const statePath = path.join(logDir, "mock-state.json");

@@ -85,7 +85,7 @@ export function describeError(action: string, err: unknown): string {
       case Code.NotFound:
         return `${action}: not found${detail}`;
       case Code.Unimplemented:
-        return `${action} is not supported by this server.`;
+        return `${action} is not available on this server${detail || "."}`;
       case Code.ResourceExhausted:
         return `${action} failed: the answer was too large or the server is overloaded${detail}`;
       default:

@@ -4,7 +4,7 @@
 import { h, fmtNum } from "../dom";
 import { contextMenu, promptText } from "../dialog";
 import { attempt, toast } from "../toast";
-import { describeError } from "../api";
+import { describeError, isAuthError } from "../api";
 import { bus, state } from "../store";
 import { PageCache, type PageSource } from "./pages";
 import { moveFocus, Selection } from "./selection";
@@ -60,7 +60,10 @@ export class Grid {
     this.cache.onViewCount = (n) => {
       if (n !== this.total) this.setTotal(n);
     };
-    this.cache.onError = (err) => toast(describeError("Loading samples", err));
+    // An auth failure is explained by the token prompt; a toast would only repeat it.
+    this.cache.onError = (err) => {
+      if (!isAuthError(err)) toast(describeError("Loading samples", err));
+    };
     this.spacer = h("div", { class: "grid-spacer" });
     this.empty = h("div", { class: "grid-empty" }, "No samples in this view.");
     this.scroller = h("div", { class: "grid-scroll", tabindex: 0, "aria-label": "Samples", role: "grid" }, this.spacer, this.empty);
