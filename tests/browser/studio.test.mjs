@@ -3,13 +3,14 @@
 // changing the counts, live loss points, and the two speed numbers.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import os from "node:os";
 import { Server, launchBrowser, shot, until, isTraining, sampleFlags } from "./harness.mjs";
 
 const TAG = "e2e-hard";
 let server;
 let browser;
 let page;
-const metrics = { first_grid_paint_ms: NaN, max_long_task_ms: NaN };
+const metrics = { first_grid_paint_ms: NaN, max_long_task_ms: NaN, long_tasks: NaN, scroll_steps: NaN };
 
 async function openStudio() {
   page = await browser.newPage({ viewport: { width: 1600, height: 960 } });
@@ -43,7 +44,10 @@ describe("Studio in a browser", { timeout: 240000 }, () => {
   after(async () => {
     await browser?.close();
     await server?.stop();
-    console.log(`studio-metrics: first_grid_paint_ms=${metrics.first_grid_paint_ms.toFixed(0)} max_long_task_ms=${metrics.max_long_task_ms.toFixed(0)}`);
+    console.log(
+      `studio-metrics: first_grid_paint_ms=${metrics.first_grid_paint_ms.toFixed(0)} max_long_task_ms=${metrics.max_long_task_ms.toFixed(0)}` +
+        ` long_tasks=${metrics.long_tasks} scroll_steps=${metrics.scroll_steps} cpus=${os.cpus().length} load1=${os.loadavg()[0].toFixed(1)}`,
+    );
   });
 
   test("the grid shows thumbnails", async () => {
@@ -149,6 +153,8 @@ describe("Studio in a browser", { timeout: 240000 }, () => {
       return { steps, maxLong: longTasks.length ? Math.max(...longTasks) : 0, count: longTasks.length, last };
     });
     metrics.max_long_task_ms = result.maxLong;
+    metrics.long_tasks = result.count;
+    metrics.scroll_steps = result.steps;
     assert.ok(result.steps > 10, `the scroll should take many steps, took ${result.steps}`);
     assert.ok(result.last > 0, "the cells at the end of the grid should load");
     await shot(page, "06-scrolled-to-end");

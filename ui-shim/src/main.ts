@@ -9,7 +9,7 @@ import { Header } from "./controls/header";
 import { HyperParams } from "./controls/hparams";
 import { startHeartbeat } from "./controls/conn";
 import { Grid } from "./grid/grid";
-import { grpcSource } from "./grid/pages";
+import { grpcSource } from "./grid/source";
 import { QueryBar } from "./query";
 import { Plots } from "./plots/plots";
 import { Detail } from "./detail";

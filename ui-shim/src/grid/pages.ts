@@ -1,27 +1,11 @@
 //! Page cache over GetDataSamples: fetches the pages the viewport needs (nearest first, a few
 //! at a time), owns the thumbnail blob URLs and revokes them when a page leaves the window.
 
-import { api } from "../api";
-import { parseRecord, type Sample } from "./records";
+import type { Sample } from "./records";
 
 export interface PageSource {
-  fetch(start: number, count: number, signal: AbortSignal): Promise<{ samples: Sample[]; viewCount?: number }>;
+  fetch(start: number, count: number, signal: AbortSignal, withImages: boolean): Promise<{ samples: Sample[]; viewCount?: number }>;
 }
-
-/** The real source: one GetDataSamples call with 128×128 thumbnails. */
-export const grpcSource: PageSource = {
-  async fetch(start, count, signal) {
-    const res = await api.getDataSamples(
-      { startIndex: start, recordsCnt: count, includeRawData: true, resizeWidth: 128, resizeHeight: 128 },
-      { signal },
-    );
-    if (!res.success && res.dataRecords.length === 0) {
-      // The server says the slice is empty: treat it as the end of the view rather than an error.
-      return { samples: [], viewCount: Number(res.viewCount) || undefined };
-    }
-    return { samples: res.dataRecords.map(parseRecord), viewCount: res.viewCount > 0n ? Number(res.viewCount) : undefined };
-  },
-};
 
 interface Page {
   samples: Sample[];
@@ -100,11 +84,14 @@ export class PageCache {
     this.wanted = [];
   }
 
-  /** Re-fetches the given pages in place (after an edit) without blanking them first. */
+  /**
+   * Re-reads the given pages in place (after an edit, or as training moves losses) without
+   * blanking them. Only the stats travel: the images of rows that are still the same sample
+   * are kept, and a page whose order changed is fetched again in full.
+   */
   refresh(pages: number[]): void {
     for (const p of pages) {
-      this.inflight.get(p)?.abort();
-      this.inflight.delete(p);
+      if (this.inflight.has(p) || !this.pages.has(p)) continue;
       void this.load(p, true);
     }
   }
@@ -143,11 +130,23 @@ export class PageCache {
     const ctl = new AbortController();
     this.inflight.set(page, ctl);
     try {
-      const { samples, viewCount } = await this.source.fetch(page * this.pageSize, this.pageSize, ctl.signal);
+      const old = replace ? this.pages.get(page) : undefined;
+      const { samples, viewCount } = await this.source.fetch(page * this.pageSize, this.pageSize, ctl.signal, !old);
       if (gen !== this.generation || ctl.signal.aborted) return;
-      const urls: (string | undefined)[] = new Array(samples.length);
-      const old = this.pages.get(page);
-      if (old && replace) revoke(old);
+      let urls: (string | undefined)[] = new Array(samples.length);
+      if (old) {
+        const same = samples.length === old.samples.length && samples.every((s, k) => s.id === old.samples[k].id);
+        if (!same) {
+          // The rows moved (a sort or filter reacted to the edit): fetch the images again.
+          if (this.inflight.get(page) === ctl) this.inflight.delete(page);
+          void this.load(page, false);
+          return;
+        }
+        samples.forEach((s, k) => (s.image = old.samples[k].image));
+        urls = old.urls;
+      }
+      const prev = this.pages.get(page);
+      if (prev && prev.urls !== urls) revoke(prev);
       this.pages.set(page, { samples, urls });
       if (viewCount !== undefined) this.onViewCount(viewCount);
       this.onPage(page);
