@@ -252,7 +252,11 @@ fn run_server(args: ServeArgs) -> anyhow::Result<()> {
 pub async fn serve_until_signal(config: Config, progress: bool) -> anyhow::Result<()> {
     std::fs::create_dir_all(&config.server.log_dir)
         .with_context(|| format!("cannot create log dir {}", config.server.log_dir.display()))?;
-    let experiment = Arc::new(Experiment::new(config.run.clone()));
+    let log_dir = config.server.log_dir.clone();
+    let run = config.run.clone();
+    let experiment = tokio::task::spawn_blocking(move || Experiment::start(run, &log_dir))
+        .await?
+        .context("cannot start the experiment")?;
     let context = Arc::new(ServiceContext::new(config.server.clone())?);
     let api = ExperimentApi::new(experiment.clone(), context.clone());
     let server = crate::server::start(api, context).await?;
@@ -270,7 +274,7 @@ pub async fn serve_until_signal(config: Config, progress: bool) -> anyhow::Resul
         "weightslab listening on {scheme}://{shown_host}:{} (gRPC, gRPC-Web and the Studio)",
         server.local_addr().port()
     );
-    let _ = progress;
+    let progress_bar = progress.then(|| crate::progress::spawn(experiment.clone()));
     let stopper = server.stopper();
     tokio::spawn(async move {
         wait_for_signal().await;
@@ -278,6 +282,9 @@ pub async fn serve_until_signal(config: Config, progress: bool) -> anyhow::Resul
         let _ = stopper.send(true);
     });
     server.join().await?;
+    if let Some(bar) = progress_bar {
+        bar.stop();
+    }
     let flush = experiment.clone();
     tokio::task::spawn_blocking(move || flush.shutdown()).await?;
     tracing::info!("stopped cleanly");

@@ -11,6 +11,7 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod experiment;
+pub mod progress;
 pub mod server;
 pub mod service;
 pub mod studio;

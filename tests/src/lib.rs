@@ -53,7 +53,8 @@ impl TestServer {
         let mut context = ServiceContext::new(config).expect("service context");
         context.logger_gate = options.logger_gate;
         let context = Arc::new(context);
-        let experiment = Arc::new(Experiment::new(options.run.unwrap_or_default()));
+        let run = options.run.unwrap_or_else(paused_demo);
+        let experiment = Experiment::start(run, log_dir.path()).expect("experiment starts");
         let api = ExperimentApi::new(experiment.clone(), context.clone());
         let server = weightslab::server::start(api, context.clone())
             .await
@@ -83,6 +84,14 @@ impl TestServer {
             server.shutdown().await.expect("clean shutdown");
         }
     }
+}
+
+/// The demo run, paused, so that tests that do not train use no CPU for it.
+pub fn paused_demo() -> RunConfig {
+    let mut run = RunConfig::default();
+    run.train.start_paused = true;
+    run.thumbnails.backend = "cpu".into();
+    run
 }
 
 /// One frame of a gRPC-Web body.

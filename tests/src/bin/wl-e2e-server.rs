@@ -1,1 +1,7 @@
-fn main() {}
+//! The `weightslab` command, built inside the test crate so that process-level tests (restart,
+//! `kill -9`, signals) can spawn it through `CARGO_BIN_EXE_wl-e2e-server`. Same code as the
+//! real binary: it calls the library's CLI entry point.
+
+fn main() -> anyhow::Result<()> {
+    weightslab::cli::main()
+}
