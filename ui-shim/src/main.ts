@@ -8,7 +8,7 @@ import { bus, state } from "./store";
 import { Header } from "./controls/header";
 import { HyperParams } from "./controls/hparams";
 import { startHeartbeat } from "./controls/conn";
-import { Grid } from "./grid/grid";
+import { CELL_SIZES, Grid, type CellSize } from "./grid/grid";
 import { grpcSource } from "./grid/source";
 import { QueryBar } from "./query";
 import { Plots } from "./plots/plots";
@@ -19,7 +19,16 @@ function boot(): void {
   if (!app) return;
   const header = new Header();
   const grid = new Grid(grpcSource);
-  const query = new QueryBar((n) => grid.setTotal(n));
+  const sizeBtns = (Object.keys(CELL_SIZES) as CellSize[]).map((k) => {
+    const b = h("button", { class: `seg-btn${grid.cellSize === k ? " on" : ""}`, title: `Cell size ${k}`, "data-size": k }, k);
+    b.addEventListener("click", () => {
+      grid.setCellSize(k);
+      for (const x of sizeBtns) x.classList.toggle("on", x === b);
+    });
+    return b;
+  });
+  const sizeControl = h("div", { class: "seg small-seg", role: "group", "aria-label": "Cell size" }, ...sizeBtns);
+  const query = new QueryBar((n) => grid.setTotal(n), sizeControl);
   const plots = new Plots();
   const hparams = new HyperParams();
   const detail = new Detail();

@@ -22,7 +22,7 @@ export class QueryBar {
   private activeTag: string | null = null;
   private onTotal: (n: number) => void;
 
-  constructor(onTotal: (n: number) => void) {
+  constructor(onTotal: (n: number) => void, sizeControl?: HTMLElement) {
     this.onTotal = onTotal;
     this.input = h("input", {
       class: "query-input",
@@ -64,6 +64,7 @@ export class QueryBar {
         h("label", { class: "muted small" }, "Sort"),
         this.sortCol,
         this.sortDir,
+        sizeControl ?? null,
       ),
       h("div", { class: "query-row second" }, this.countsEl, this.tagsEl),
       this.answer,
@@ -102,6 +103,8 @@ export class QueryBar {
       return;
     }
     state.query = query;
+    const sort = /^sortby\s+`?([^`\s]+)`?\s+(asc|desc)/i.exec(query);
+    if (sort) this.showSort(sort[1], sort[2].toLowerCase());
     if (res.agentIntentType === AgentIntentType.INTENT_ANALYSIS) {
       this.answer.textContent = res.analysisResult || res.message;
       this.absorb(res);
@@ -117,6 +120,14 @@ export class QueryBar {
     this.activeTag = null;
     this.updateMode();
     await this.run("@reset", true);
+  }
+
+  /** Mirrors a sort typed in the query box in the sort controls. */
+  private showSort(col: string, dir: string): void {
+    if (![...this.sortCol.options].some((o) => o.value === col)) this.sortCol.append(h("option", { value: col }, col));
+    this.sortCol.value = col;
+    this.sortDir.dataset.dir = dir;
+    this.sortDir.textContent = dir === "asc" ? "↑" : "↓";
   }
 
   private async sort(): Promise<void> {

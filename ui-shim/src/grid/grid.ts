@@ -12,8 +12,22 @@ import { setDiscarded, tagSamples, untagSamples } from "./edits";
 import { splitColor } from "./colors";
 import type { Sample } from "./records";
 
-const CELL_MIN_W = 104;
-const META_H = 34;
+/** Cell widths a person can pick from: dense for scanning, large for judging one image. */
+export const CELL_SIZES = { S: 76, M: 104, L: 148 } as const;
+export type CellSize = keyof typeof CELL_SIZES;
+/** Height of the badge rows under the image; the small size drops the id line. */
+const META_H: Record<CellSize, number> = { S: 18, M: 34, L: 34 };
+const SIZE_KEY = "weightslab.cellSize";
+
+function savedSize(): CellSize {
+  try {
+    const v = localStorage.getItem(SIZE_KEY);
+    if (v === "S" || v === "M" || v === "L") return v;
+  } catch {
+    // Storage disabled: use the default size.
+  }
+  return "M";
+}
 const OVERSCAN_ROWS = 1;
 /** Main-thread time per frame spent registering thumbnail blobs. */
 const THUMB_BUDGET_MS = 6;
@@ -40,8 +54,10 @@ export class Grid {
   private sel = new Selection();
   private total = 0;
   private cols = 1;
-  private cellW = CELL_MIN_W;
-  private cellH = CELL_MIN_W + META_H;
+  private size: CellSize = savedSize();
+  private minW: number = CELL_SIZES[this.size];
+  private cellW = this.minW;
+  private cellH = this.minW + META_H[this.size];
   private active = new Map<number, CellEl>();
   private pool: CellEl[] = [];
   private frame = 0;
@@ -67,7 +83,7 @@ export class Grid {
     this.spacer = h("div", { class: "grid-spacer" });
     this.empty = h("div", { class: "grid-empty" }, "No samples in this view.");
     this.scroller = h("div", { class: "grid-scroll", tabindex: 0, "aria-label": "Samples", role: "grid" }, this.spacer, this.empty);
-    this.el = h("div", { class: "grid" }, this.scroller);
+    this.el = h("div", { class: "grid", "data-size": this.size }, this.scroller);
     this.scroller.addEventListener("scroll", () => this.schedule(), { passive: true });
     this.scroller.addEventListener("keydown", (e) => this.onKey(e));
     this.scroller.addEventListener("mousedown", (e) => this.onMouseDown(e));
@@ -86,6 +102,27 @@ export class Grid {
       this.layout();
     }).observe(this.scroller);
     bus.on("view", () => this.reload());
+  }
+
+  get cellSize(): CellSize {
+    return this.size;
+  }
+
+  /** Changes the cell size and keeps the first visible sample in view. */
+  setCellSize(size: CellSize): void {
+    if (size === this.size) return;
+    const firstIndex = Math.floor(this.scroller.scrollTop / this.cellH) * this.cols;
+    this.size = size;
+    this.minW = CELL_SIZES[size];
+    try {
+      localStorage.setItem(SIZE_KEY, size);
+    } catch {
+      // Not persisted; the choice still applies to this page.
+    }
+    this.el.dataset.size = size;
+    this.layout();
+    this.scroller.scrollTop = Math.floor(firstIndex / this.cols) * this.cellH;
+    this.schedule();
   }
 
   get selection(): Selection {
@@ -121,9 +158,9 @@ export class Grid {
   private layout(): void {
     const width = this.viewW;
     if (width <= 0) return;
-    this.cols = Math.max(1, Math.floor(width / CELL_MIN_W));
+    this.cols = Math.max(1, Math.floor(width / this.minW));
     this.cellW = Math.floor(width / this.cols);
-    this.cellH = this.cellW + META_H;
+    this.cellH = this.cellW + META_H[this.size];
     const rows = Math.ceil(this.total / this.cols);
     this.spacer.style.height = `${rows * this.cellH}px`;
     this.empty.style.display = this.total === 0 && state.conn === "online" ? "flex" : "none";
@@ -179,8 +216,8 @@ export class Grid {
 
   /** Starts loading the first screen before the view size is known (it comes back with it). */
   prime(): void {
-    const rows = Math.ceil((this.viewH || window.innerHeight) / (CELL_MIN_W + META_H)) + 1;
-    const cols = Math.max(1, Math.floor((this.viewW || window.innerWidth / 2) / CELL_MIN_W));
+    const rows = Math.ceil((this.viewH || window.innerHeight) / (this.minW + META_H[this.size])) + 1;
+    const cols = Math.max(1, Math.floor((this.viewW || window.innerWidth / 2) / this.minW));
     this.cache.want(0, rows * cols, rows * cols);
   }
 
