@@ -237,3 +237,94 @@ pub fn web_status(reply: &HttpReply) -> Option<String> {
         .and_then(|value| value.to_str().ok())
         .map(str::to_string)
 }
+
+/// A paused demo run with the small MLP, for tests that train a few steps.
+pub fn paused_mlp() -> RunConfig {
+    let mut run = paused_demo();
+    run.model.kind = weightslab::config::ModelKindConfig::Mlp;
+    run.train.batch_size = 32;
+    run.train.eval_frequency = 0;
+    run.train.checkpoint_frequency = 0;
+    run
+}
+
+/// Builds an ExperimentCommand carrying only hyperparameters.
+pub fn hyper_command(hyper: proto::HyperParameters) -> proto::TrainerCommand {
+    proto::TrainerCommand {
+        hyper_parameter_change: Some(proto::HyperParameterCommand {
+            hyper_parameters: Some(hyper),
+        }),
+        ..Default::default()
+    }
+}
+
+/// The numeric hyperparameter descriptors by name.
+pub async fn hyper_values(
+    client: &mut proto::ExperimentServiceClient<tonic::transport::Channel>,
+) -> std::collections::HashMap<String, f64> {
+    let reply = client
+        .experiment_command(proto::TrainerCommand {
+            get_hyper_parameters: true,
+            ..Default::default()
+        })
+        .await
+        .expect("heartbeat")
+        .into_inner();
+    reply
+        .hyper_parameters_descs
+        .into_iter()
+        .filter_map(|desc| {
+            desc.numerical_value
+                .map(|value| (desc.name, f64::from(value)))
+        })
+        .collect()
+}
+
+/// The current run hash.
+pub async fn current_hash(
+    client: &mut proto::ExperimentServiceClient<tonic::transport::Channel>,
+) -> String {
+    let reply = client
+        .experiment_command(proto::TrainerCommand {
+            get_hyper_parameters: true,
+            ..Default::default()
+        })
+        .await
+        .expect("heartbeat")
+        .into_inner();
+    reply
+        .hyper_parameters_descs
+        .into_iter()
+        .find(|desc| desc.name == "last_hash")
+        .and_then(|desc| desc.string_value)
+        .expect("last_hash descriptor")
+}
+
+/// Resumes for exactly `steps` steps and waits until the trainer has paused itself again.
+/// The wait is bounded generously; the outcome never depends on how long a step takes.
+pub async fn train_steps(
+    client: &mut proto::ExperimentServiceClient<tonic::transport::Channel>,
+    steps: i32,
+) -> f64 {
+    let before = hyper_values(client).await["model_age"];
+    client
+        .experiment_command(hyper_command(proto::HyperParameters {
+            is_training: Some(true),
+            nb_steps: Some(steps),
+            ..Default::default()
+        }))
+        .await
+        .expect("resume");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(600);
+    loop {
+        let values = hyper_values(client).await;
+        if values["is_training"] == 0.0 && values["model_age"] >= before + f64::from(steps) {
+            return values["model_age"];
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "training {steps} steps did not finish: {values:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

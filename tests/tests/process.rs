@@ -1,0 +1,169 @@
+//! The real binary as a user runs it: edits survive a restart and `kill -9`, and SIGTERM
+//! drains, folds the journal and exits 0.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use weightslab_e2e::proto::*;
+
+struct Process {
+    child: Child,
+    port: u16,
+}
+
+fn spawn(log_dir: &std::path::Path) -> Process {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wl-e2e-server"))
+        .args([
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--start-paused",
+            "--no-progress",
+            "--thumbnails",
+            "cpu",
+            "--log-dir",
+        ])
+        .arg(log_dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("server starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let port = loop {
+        let line = lines
+            .next()
+            .expect("server printed its address")
+            .expect("stdout line");
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            let address = rest.split_whitespace().next().unwrap_or_default();
+            break address
+                .rsplit(':')
+                .next()
+                .unwrap_or_default()
+                .parse()
+                .expect("port");
+        }
+    };
+    Process { child, port }
+}
+
+async fn client(port: u16) -> ExperimentServiceClient<tonic::transport::Channel> {
+    ExperimentServiceClient::connect(format!("http://127.0.0.1:{port}"))
+        .await
+        .expect("connects")
+}
+
+async fn tag(
+    client: &mut ExperimentServiceClient<tonic::transport::Channel>,
+    tag: &str,
+    ids: &[&str],
+) {
+    let reply = client
+        .edit_data_sample(DataEditsRequest {
+            stat_name: "tags".into(),
+            string_value: tag.into(),
+            r#type: SampleEditType::EditAccumulate as i32,
+            samples_ids: ids.iter().map(|id| id.to_string()).collect(),
+            ..Default::default()
+        })
+        .await
+        .expect("tag edit")
+        .into_inner();
+    assert!(reply.success);
+}
+
+async fn count(
+    client: &mut ExperimentServiceClient<tonic::transport::Channel>,
+    query: &str,
+) -> i32 {
+    client
+        .apply_data_query(DataQueryRequest {
+            query: query.into(),
+            ..Default::default()
+        })
+        .await
+        .expect("query")
+        .into_inner()
+        .number_of_all_samples
+}
+
+#[tokio::test]
+async fn acknowledged_edits_survive_kill_9_and_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut first = spawn(dir.path());
+    let mut api = client(first.port).await;
+    tag(&mut api, "hard", &["1", "2", "3"]).await;
+    let discard = api
+        .edit_data_sample(DataEditsRequest {
+            stat_name: "discarded".into(),
+            bool_value: true,
+            samples_ids: vec!["2".into(), "9999".into()],
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(discard.success);
+    // The moment after the last acknowledgement: no graceful anything.
+    first.child.kill().unwrap();
+    first.child.wait().unwrap();
+
+    let mut second = spawn(dir.path());
+    let mut api = client(second.port).await;
+    assert_eq!(count(&mut api, "tag:hard").await, 3);
+    let counts = api
+        .apply_data_query(DataQueryRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(counts.number_of_discarded_samples, 2);
+    assert!(counts.unique_tags.contains(&"hard".to_string()));
+    second.child.kill().unwrap();
+    second.child.wait().unwrap();
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn sigterm_drains_folds_the_journal_and_exits_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut process = spawn(dir.path());
+    let mut api = client(process.port).await;
+    let journal = dir.path().join("samples.journal");
+    let journal_len = || {
+        std::fs::metadata(&journal)
+            .map(|meta| meta.len())
+            .unwrap_or(0)
+    };
+    let header_only = journal_len();
+    tag(&mut api, "keep", &["10", "11"]).await;
+    assert!(
+        journal_len() > header_only,
+        "the edit was journaled before the reply"
+    );
+    let status = Command::new("kill")
+        .arg("-TERM")
+        .arg(process.child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = process.child.wait().unwrap();
+    assert_eq!(exit.code(), Some(0), "clean exit on SIGTERM");
+    let left = journal_len();
+    assert!(
+        dir.path().join("samples.h5").exists(),
+        "HDF5 file written at shutdown"
+    );
+
+    let mut again = spawn(dir.path());
+    let mut api = client(again.port).await;
+    assert_eq!(count(&mut api, "tag:keep").await, 2);
+    again.child.kill().unwrap();
+    again.child.wait().unwrap();
+    assert_eq!(
+        left, header_only,
+        "the journal was folded into the HDF5 file at shutdown"
+    );
+}
