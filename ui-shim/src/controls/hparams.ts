@@ -84,6 +84,7 @@ const FLAGS = new Set(["is_training", "auditor_mode", "evaluation_mode"]);
 function valueText(d: HyperParameterDesc): string {
   if (FLAGS.has(d.name) && d.stringValue === undefined) return (d.numericalValue ?? 0) > 0.5 ? "yes" : "no";
   if (d.stringValue !== undefined) return d.stringValue;
-  if (d.numericalValue !== undefined) return d.type === "number" ? String(Number(d.numericalValue.toPrecision(7))) : fmtNum(d.numericalValue);
+  // float32 on the wire: 0.05 arrives as 0.0500000007, so show the digits a person typed.
+  if (d.numericalValue !== undefined) return d.type === "number" ? String(Number(d.numericalValue.toPrecision(6))) : fmtNum(d.numericalValue);
   return "";
 }

@@ -29,6 +29,8 @@ function savedSize(): CellSize {
   return "M";
 }
 const OVERSCAN_ROWS = 1;
+/** Pages are requested once the scroll has rested this long, not for every screen flown past. */
+const SETTLE_MS = 120;
 /** Main-thread time per frame spent registering thumbnail blobs. */
 const THUMB_BUDGET_MS = 6;
 
@@ -69,6 +71,10 @@ export class Grid {
   /** Cells waiting for their thumbnail's blob URL; made a few per frame, see pumpThumbs. */
   private pendingThumbs = new Set<CellEl>();
   private thumbFrame = 0;
+  private lastScroll = 0;
+  /** The next scroll event comes from our own jump to the top, not from a person scrolling. */
+  private jumped = false;
+  private settleTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(source: PageSource) {
     this.cache = new PageCache(source);
@@ -84,7 +90,15 @@ export class Grid {
     this.empty = h("div", { class: "grid-empty" }, "No samples in this view.");
     this.scroller = h("div", { class: "grid-scroll", tabindex: 0, "aria-label": "Samples", role: "grid" }, this.spacer, this.empty);
     this.el = h("div", { class: "grid", "data-size": this.size }, this.scroller);
-    this.scroller.addEventListener("scroll", () => this.schedule(), { passive: true });
+    this.scroller.addEventListener(
+      "scroll",
+      () => {
+        if (this.jumped) this.jumped = false;
+        else this.lastScroll = performance.now();
+        this.schedule();
+      },
+      { passive: true },
+    );
     this.scroller.addEventListener("keydown", (e) => this.onKey(e));
     this.scroller.addEventListener("mousedown", (e) => this.onMouseDown(e));
     this.scroller.addEventListener("mouseover", (e) => this.onMouseOver(e));
@@ -141,6 +155,7 @@ export class Grid {
     bus.emit("selection", 0);
     for (const c of this.active.values()) this.release(c);
     this.active.clear();
+    this.jumped = this.scroller.scrollTop !== 0;
     this.scroller.scrollTop = 0;
     this.schedule();
   }
@@ -211,7 +226,14 @@ export class Grid {
     for (const c of free) this.release(c);
     // One extra screen of prefetch in the scroll direction keeps scrolling from showing blanks.
     const screen = Math.ceil(this.viewH / this.cellH) * this.cols;
-    this.cache.want(first - screen, last + screen, this.total);
+    const moving = performance.now() - this.lastScroll < SETTLE_MS;
+    this.cache.want(first - screen, last + screen, this.total, !moving);
+    if (moving && this.settleTimer === undefined) {
+      this.settleTimer = setTimeout(() => {
+        this.settleTimer = undefined;
+        this.schedule();
+      }, SETTLE_MS);
+    }
   }
 
   /** Starts loading the first screen before the view size is known (it comes back with it). */

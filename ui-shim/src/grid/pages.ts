@@ -19,7 +19,7 @@ export class PageCache {
   private inflight = new Map<number, AbortController>();
   private generation = 0;
   private wanted: number[] = [];
-  private readonly maxInflight = 3;
+  private readonly maxInflight = 4;
   private readonly maxPages: number;
   onPage: (page: number) => void = () => {};
   onViewCount: (n: number) => void = () => {};
@@ -27,8 +27,8 @@ export class PageCache {
 
   constructor(
     private source: PageSource,
-    pageSize = 64,
-    maxPages = 24,
+    pageSize = 32,
+    maxPages = 48,
   ) {
     this.pageSize = pageSize;
     this.maxPages = maxPages;
@@ -96,8 +96,12 @@ export class PageCache {
     }
   }
 
-  /** Asks for the pages covering [first, last] and keeps the cache bounded around them. */
-  want(first: number, last: number, total: number): void {
+  /**
+   * Asks for the pages covering [first, last] and keeps the cache bounded around them. With
+   * `fetch` false (mid-scroll) it only cancels requests for pages that went out of range: the
+   * server would otherwise build thumbnails nobody will look at.
+   */
+  want(first: number, last: number, total: number, fetch = true): void {
     if (total <= 0) return;
     const firstPage = Math.max(0, Math.floor(first / this.pageSize));
     const lastPage = Math.min(Math.floor((total - 1) / this.pageSize), Math.floor(last / this.pageSize));
@@ -114,7 +118,8 @@ export class PageCache {
       }
     }
     this.evict(firstPage, lastPage);
-    this.pump();
+    if (fetch) this.pump();
+    else this.wanted = [];
   }
 
   private pump(): void {
