@@ -152,7 +152,14 @@ describe("Studio in a browser", { timeout: 240000 }, () => {
     // The last pages arrive after the scroll stops; their decoding is measured too.
     await until(
       "the cells at the end of the grid to load",
-      () => page.evaluate(() => document.querySelectorAll('.cell:not(.loading) img[src^="blob:"]').length > 0),
+      () =>
+        page.evaluate(() => {
+          const shown = [...document.querySelectorAll(".cell")].filter((c) => c.style.display !== "none");
+          return shown.length > 0 && shown.every((c) => {
+            const img = c.querySelector('img[src^="blob:"]');
+            return !c.classList.contains("loading") && img && img.complete && img.naturalWidth > 0;
+          });
+        }),
       30000,
     );
     await new Promise((r) => setTimeout(r, 500));

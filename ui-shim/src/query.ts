@@ -110,7 +110,14 @@ export class QueryBar {
       this.absorb(res);
       return;
     }
-    if (res.message) this.answer.textContent = res.message;
+    if (res.message) {
+      // A filter's confirmation is only news for a moment; analysis answers stay (above).
+      const msg = res.message;
+      this.answer.textContent = msg;
+      setTimeout(() => {
+        if (this.answer.textContent === msg) this.answer.textContent = "";
+      }, 6000);
+    }
     this.absorb(res);
     bus.emit("view", undefined);
   }
