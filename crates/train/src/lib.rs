@@ -17,6 +17,7 @@ mod error;
 mod hyper;
 pub mod model;
 pub mod optim;
+mod pool;
 pub mod sampler;
 pub mod signals;
 mod trainer;

@@ -10,6 +10,7 @@ use weightslab_data::InputShape;
 
 use crate::TrainError;
 use crate::conv::GatherConv2d;
+use crate::pool::max_pool2_relu;
 
 /// Which network to build.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -446,12 +447,12 @@ impl Model {
                 }
                 _ => {}
             }
-            // ReLU is monotonic, so pooling first gives the same values on a quarter of the
-            // elements (forward and backward).
-            x = if spec.pool { out.max_pool2d(2)? } else { out };
-            if spec.relu {
-                x = x.relu()?;
-            }
+            x = match (spec.pool, spec.relu) {
+                (true, true) => max_pool2_relu(&out)?,
+                (true, false) => out.max_pool2d(2)?,
+                (false, true) => out.relu()?,
+                (false, false) => out,
+            };
         }
         Ok((x, taps))
     }
