@@ -5,8 +5,8 @@ use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer
 
 use crate::{Channels, MediaError, Raster};
 
-/// Resampling filter; the GPU shader implements the same kernels with the same support so the
-/// two paths agree to within rounding.
+/// Resampling filter; the GPU path builds its tap tables from the same kernels and support
+/// so the two paths agree to within rounding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ResizeFilter {
     /// Box kernel widened by the scale factor: every source pixel whose centre falls in the

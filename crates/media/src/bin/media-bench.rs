@@ -7,10 +7,11 @@
 
 use std::time::{Duration, Instant};
 
-use weightslab_media::synthetic::Pattern;
+use weightslab_media::synthetic::{Pattern, psnr};
 use weightslab_media::{
     AdapterPolicy, Channels, GpuResizer, ImageSource, Raster, ResizeBackend, ResizeJob, SizeSpec,
-    ThumbFormat, ThumbRequest, Thumbnailer, ThumbnailerConfig, encode, resize_cpu,
+    ThumbFormat, ThumbRequest, Thumbnailer, ThumbnailerConfig, describe_adapter, encode,
+    resize_cpu, resize_gpu,
 };
 
 const PAGE: usize = 64;
@@ -157,6 +158,34 @@ fn bench_resize_only(gpu: Option<&GpuResizer>, iters: usize) {
     }
 }
 
+/// Worst GPU-vs-CPU PSNR over the generated patterns, down- and upscaling, grey and RGB: the
+/// tests' agreement check, repeated on whatever adapter this machine has.
+fn agreement(gpu: &GpuResizer) {
+    let cases = [
+        (512, 512, 128, 128),
+        (300, 200, 128, 85),
+        (28, 28, 64, 64),
+        (20, 30, 47, 70),
+    ];
+    let mut worst = f64::INFINITY;
+    for channels in [Channels::Gray, Channels::Rgb] {
+        for (sw, sh, w, h) in cases {
+            for p in Pattern::ALL {
+                let src = p.render(sw, sh, channels);
+                let (g, c) = match (resize_gpu(gpu, &src, w, h), resize_cpu(&src, w, h)) {
+                    (Ok(g), Ok(c)) => (g, c),
+                    (g, c) => panic!("agreement case failed: gpu {:?} cpu {:?}", g.err(), c.err()),
+                };
+                worst = worst.min(psnr(&g, &c).unwrap_or(0.0));
+            }
+        }
+    }
+    println!(
+        "GPU vs CPU agreement on {}: worst PSNR {worst:.1} dB",
+        describe_adapter(gpu.adapter_info())
+    );
+}
+
 fn main() {
     let iters: usize = std::env::args()
         .nth(1)
@@ -176,6 +205,10 @@ fn main() {
         "", "", "", "", ""
     );
 
+    match Thumbnailer::new(ThumbnailerConfig::default()) {
+        Ok(t) => println!("WL_THUMBNAILS=auto picks: {}", t.backend_name()),
+        Err(e) => println!("WL_THUMBNAILS=auto failed: {e}"),
+    }
     let cpu = Thumbnailer::new(ThumbnailerConfig {
         backend: ResizeBackend::Cpu,
         ..ThumbnailerConfig::default()
@@ -194,4 +227,7 @@ fn main() {
     }
     let gpu = GpuResizer::new(AdapterPolicy::AnyAdapter).ok();
     bench_resize_only(gpu.as_ref(), iters);
+    if let Some(gpu) = &gpu {
+        agreement(gpu);
+    }
 }

@@ -2,6 +2,7 @@
 //! resizes that pack a whole page of sources into one buffer and one dispatch.
 
 mod adapter;
+mod taps;
 
 use std::sync::Arc;
 use std::sync::mpsc;
@@ -17,7 +18,7 @@ use crate::{Channels, MediaError, Raster};
 /// Output pixels per workgroup side; matches `@workgroup_size(8, 8, 1)` in the shader.
 const WORKGROUP_SIDE: u32 = 8;
 /// Words per job descriptor; matches `struct Job` in the shader.
-const JOB_WORDS: usize = 8;
+const JOB_WORDS: usize = 12;
 /// Cap on one batch's buffers even where the device allows more: keeps host staging memory
 /// bounded and every offset inside a `u32`.
 const MAX_BATCH_BYTES: u64 = 1 << 30;
@@ -102,6 +103,7 @@ impl GpuResizer {
                 storage_entry(0, true),
                 storage_entry(1, true),
                 storage_entry(2, false),
+                storage_entry(3, true),
             ],
         });
         let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
@@ -199,12 +201,19 @@ impl GpuResizer {
         out: &mut [Option<Raster>],
     ) -> Result<(), MediaError> {
         let mut descriptors: Vec<u32> = Vec::with_capacity(batch.len() * JOB_WORDS);
+        let mut tables: Vec<u32> = Vec::new();
         let (mut src_len, mut dst_words) = (0u64, 0u64);
         let (mut max_w, mut max_h) = (0u32, 0u32);
         for &i in batch {
             let job = &jobs[i];
             let filter =
                 ResizeFilter::for_sizes(job.src.width, job.src.height, job.width, job.height);
+            let x = taps::axis_taps(job.src.width, job.width, filter);
+            let y = taps::axis_taps(job.src.height, job.height, filter);
+            let x_table = tables.len() as u32;
+            tables.extend_from_slice(&x.words);
+            let y_table = tables.len() as u32;
+            tables.extend_from_slice(&y.words);
             // Offsets fit in u32: every batch is at most MAX_BATCH_BYTES.
             descriptors.extend_from_slice(&[
                 src_len as u32,
@@ -214,10 +223,11 @@ impl GpuResizer {
                 dst_words as u32,
                 job.width,
                 job.height,
-                match filter {
-                    ResizeFilter::Area => 0,
-                    ResizeFilter::Bilinear => 1,
-                },
+                x_table,
+                y_table,
+                x.stride,
+                y.stride,
+                0,
             ]);
             src_len += padded_len(job.src.pixels.len());
             dst_words += u64::from(job.width) * u64::from(job.height);
@@ -233,6 +243,13 @@ impl GpuResizer {
             .create_buffer_init(&wgpu::util::BufferInitDescriptor {
                 label: Some("resize jobs"),
                 contents: bytemuck::cast_slice(&descriptors),
+                usage: BufferUsages::STORAGE,
+            });
+        let taps_buf = self
+            .device
+            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some("resize taps"),
+                contents: bytemuck::cast_slice(&tables),
                 usage: BufferUsages::STORAGE,
             });
         let src_buf = self.device.create_buffer(&wgpu::BufferDescriptor {
@@ -280,6 +297,10 @@ impl GpuResizer {
                 wgpu::BindGroupEntry {
                     binding: 2,
                     resource: dst_buf.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 3,
+                    resource: taps_buf.as_entire_binding(),
                 },
             ],
         });

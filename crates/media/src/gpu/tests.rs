@@ -3,12 +3,13 @@
 use super::*;
 use crate::synthetic::{Pattern, psnr};
 
-/// Both paths use the same kernels with the same placement; what differs is f32 vs
-/// fixed-point arithmetic and the CPU path rounding to 8 bits between its horizontal and
-/// vertical passes: at most about one grey level, which is ≈ 48 dB when it hits every pixel
-/// (measured worst case on lavapipe: 54 dB). 45 dB leaves room for kernel ties at
-/// non-integer ratios resolved differently in f32, while a wrong kernel or a half-pixel shift
-/// falls far below it (nearest-neighbour vs area on noise is ≈ 15 dB; see the test below).
+/// Both paths use the same kernels with the same placement (the GPU reads host-computed f64
+/// tap tables); what differs is f32 vs fixed-point arithmetic and the CPU path rounding to 8
+/// bits between its horizontal and vertical passes: at most about one grey level, ≈ 48 dB if
+/// it hit every pixel (measured worst case: 54 dB on lavapipe and on an H100). 45 dB still
+/// catches a kernel edge resolved differently at non-integer ratios (37 dB on the H100 before
+/// the tables moved to the host), a wrong kernel or a half-pixel shift (nearest-neighbour vs
+/// area on noise is ≈ 15 dB; see the test below).
 const MIN_PSNR_DB: f64 = 45.0;
 
 /// The GPU resizer, or `None` (with a note) when this machine has no adapter at all. Any
