@@ -7,6 +7,11 @@
 //! travel over a bounded channel and are applied between steps; reads ([`TrainerHandle::snapshot`],
 //! weights, layers) come from state the thread publishes, so they never wait on a step. What
 //! each step and evaluation produced reaches the service through a [`TrainingObserver`].
+//!
+//! CPU threads: candle 0.11 runs large element-wise ops on its own thread pool, one thread per
+//! core, whose workers spin while they wait. On a machine shared with other busy processes
+//! that spinning costs more than it gains; set `CANDLE_NUM_THREADS` (1 or 2) in the process
+//! environment before the first tensor operation to bound it.
 
 // Tests may unwrap: a panic there is a failed test, not a crash on user input.
 #![cfg_attr(test, allow(clippy::unwrap_used))]

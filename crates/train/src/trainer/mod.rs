@@ -127,10 +127,15 @@ struct Inner {
 
 impl Inner {
     fn stop(&self) {
-        let _ = self.tx.try_send(Command::Shutdown);
         if std::thread::current().id() == self.thread_id {
+            // From an observer callback: the loop ends after the current callback returns;
+            // waiting here would wait on ourselves.
+            let _ = self.tx.try_send(Command::Shutdown);
             return;
         }
+        // Blocking send: a full queue drains as the trainer works through it. A gone trainer
+        // (disconnected channel) needs no message.
+        let _ = self.tx.send(Command::Shutdown);
         if let Some(thread) = self.thread.lock().take()
             && thread.join().is_err()
         {

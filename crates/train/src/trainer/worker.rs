@@ -60,6 +60,8 @@ pub(crate) struct Worker {
     pub(super) pending_evals: VecDeque<(u64, EvalRequest)>,
     pub(super) activity: NeuronActivity,
     features: Vec<f32>,
+    /// Computed once: it is part of every snapshot.
+    signature: String,
 }
 
 impl Worker {
@@ -84,6 +86,7 @@ impl Worker {
                 .map(|l| vec![0.0; l.neurons()])
                 .collect(),
         };
+        let signature = model.architecture_signature();
         Ok(Self {
             dataset,
             observer,
@@ -107,6 +110,7 @@ impl Worker {
             pending_evals: VecDeque::new(),
             activity,
             features: Vec::new(),
+            signature,
         })
     }
 
@@ -123,7 +127,7 @@ impl Worker {
             last_step: self.last_step,
             steps_per_second: self.steps_per_second,
             samples_seen: self.samples_seen,
-            architecture_signature: self.model.architecture_signature(),
+            architecture_signature: self.signature.clone(),
             parameter_count: self.model.parameter_count(),
             evaluation: EvalStatus::default(),
             message: self.message.clone(),
