@@ -417,7 +417,7 @@ fn validate_set_values(
     let mut out = Vec::with_capacity(targets.len());
     for (i, target_rows) in per_target.into_iter().enumerate() {
         let value = JVal::from(&values[if values.len() == 1 { 0 } else { i }]);
-        for &row in target_rows {
+        for row in target_rows {
             rows.push(row);
             out.push(value.clone());
         }

@@ -1,6 +1,7 @@
 //! Sample identity: ids, origins (splits) and labels fixed at open, and id → row lookup.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
 
 use crate::error::TableError;
 use crate::types::{SampleRef, SampleSeed};
@@ -30,7 +31,10 @@ pub(crate) struct Keys {
     /// Distinct origins in first-appearance order.
     pub splits: Vec<String>,
     pub labels: Vec<i64>,
-    by_id: HashMap<String, RowSet>,
+    /// Hash of a sample id → rows with an id of that hash. Keyed by hash rather than by the
+    /// id itself so a million ids are not stored twice; lookups compare the real id.
+    by_hash: HashMap<u64, RowSet>,
+    hasher: RandomState,
     /// CRC32 over every (origin, sample_id) in row order; proves a stored file has our rows
     /// without reading its string columns back.
     pub checksum: u32,
@@ -39,40 +43,42 @@ pub(crate) struct Keys {
 impl Keys {
     pub fn build(seeds: Vec<SampleSeed>) -> Result<Self, TableError> {
         let n = seeds.len();
+        if u32::try_from(n).is_err() {
+            return Err(TableError::InvalidEdit(format!(
+                "the dataset has {n} samples; the table holds at most {}",
+                u32::MAX
+            )));
+        }
+        let hasher = RandomState::new();
         let mut sample_ids = Vec::with_capacity(n);
         let mut origin_of = Vec::with_capacity(n);
         let mut labels = Vec::with_capacity(n);
         let mut splits: Vec<String> = Vec::new();
-        let mut split_index: HashMap<String, u32> = HashMap::new();
-        let mut by_id: HashMap<String, RowSet> = HashMap::with_capacity(n);
-        let mut hasher = crc32fast::Hasher::new();
+        let mut by_hash: HashMap<u64, RowSet> = HashMap::with_capacity(n);
+        let mut crc = crc32fast::Hasher::new();
         for (row, seed) in seeds.into_iter().enumerate() {
-            let row = u32::try_from(row).map_err(|_| {
-                TableError::InvalidEdit(format!("the dataset has more than {} samples", u32::MAX))
-            })?;
-            let origin = match split_index.get(&seed.origin) {
-                Some(&index) => index,
+            let row = row as u32;
+            let origin = match splits.iter().position(|s| *s == seed.origin) {
+                Some(index) => index as u32,
                 None => {
-                    let index = splits.len() as u32;
-                    split_index.insert(seed.origin.clone(), index);
                     splits.push(seed.origin.clone());
-                    index
+                    (splits.len() - 1) as u32
                 }
             };
-            hasher.update(seed.origin.as_bytes());
-            hasher.update(&[0]);
-            hasher.update(seed.sample_id.as_bytes());
-            hasher.update(&[0]);
-            match by_id.get_mut(&seed.sample_id) {
+            crc.update(seed.origin.as_bytes());
+            crc.update(&[0]);
+            crc.update(seed.sample_id.as_bytes());
+            crc.update(&[0]);
+            let hash = hasher.hash_one(seed.sample_id.as_str());
+            match by_hash.get_mut(&hash) {
                 None => {
-                    by_id.insert(seed.sample_id.clone(), RowSet::One(row));
+                    by_hash.insert(hash, RowSet::One(row));
                 }
                 Some(set) => {
-                    if let Some(&first) = set
-                        .as_slice()
-                        .iter()
-                        .find(|&&r| origin_of[r as usize] == origin)
-                    {
+                    let clash = set.as_slice().iter().copied().find(|&r| {
+                        origin_of[r as usize] == origin && sample_ids[r as usize] == seed.sample_id
+                    });
+                    if let Some(first) = clash {
                         return Err(TableError::DuplicateSample {
                             origin: seed.origin,
                             sample_id: seed.sample_id,
@@ -94,8 +100,9 @@ impl Keys {
             origin_of,
             splits,
             labels,
-            by_id,
-            checksum: hasher.finalize(),
+            by_hash,
+            hasher,
+            checksum: crc.finalize(),
         })
     }
 
@@ -116,22 +123,23 @@ impl Keys {
 
     /// Rows matching a reference: the one row of (origin, id), or every row with that id when
     /// the origin is empty (ids repeat across splits, and the Studio may not know the split).
-    pub fn rows_of(&self, origin: &str, sample_id: &str) -> &[u32] {
-        let Some(set) = self.by_id.get(sample_id) else {
-            return &[];
-        };
-        let rows = set.as_slice();
-        if origin.is_empty() {
-            return rows;
-        }
-        match rows.iter().position(|&r| self.origin(r) == origin) {
-            Some(i) => &rows[i..=i],
-            None => &[],
-        }
+    pub fn rows_of<'a>(
+        &'a self,
+        origin: &str,
+        sample_id: &'a str,
+    ) -> impl Iterator<Item = u32> + 'a {
+        // None: any origin; Some(None): an origin this table does not have.
+        let wanted = (!origin.is_empty()).then(|| self.split_index(origin));
+        let hash = self.hasher.hash_one(sample_id);
+        let candidates = self.by_hash.get(&hash).map_or(&[][..], RowSet::as_slice);
+        candidates.iter().copied().filter(move |&r| {
+            wanted.is_none_or(|w| w == Some(self.origin_of[r as usize]))
+                && self.sample_ids[r as usize] == sample_id
+        })
     }
 
     pub fn row_of(&self, origin: &str, sample_id: &str) -> Option<u32> {
-        self.rows_of(origin, sample_id).first().copied()
+        self.rows_of(origin, sample_id).next()
     }
 
     /// Resolves references to sorted, distinct rows; any unknown reference fails the whole call.
@@ -139,11 +147,11 @@ impl Keys {
         let mut rows = Vec::with_capacity(targets.len());
         let mut unknown = Vec::new();
         for target in targets {
-            let found = self.rows_of(&target.origin, &target.sample_id);
-            if found.is_empty() {
+            let before = rows.len();
+            rows.extend(self.rows_of(&target.origin, &target.sample_id));
+            if rows.len() == before {
                 unknown.push(describe(target));
             }
-            rows.extend_from_slice(found);
         }
         if !unknown.is_empty() {
             return Err(TableError::unknown_samples(unknown));
@@ -154,11 +162,11 @@ impl Keys {
     }
 
     /// Resolves references one by one (keeping their order), for per-target values.
-    pub fn resolve_each(&self, targets: &[SampleRef]) -> Result<Vec<&[u32]>, TableError> {
+    pub fn resolve_each(&self, targets: &[SampleRef]) -> Result<Vec<Vec<u32>>, TableError> {
         let mut out = Vec::with_capacity(targets.len());
         let mut unknown = Vec::new();
         for target in targets {
-            let found = self.rows_of(&target.origin, &target.sample_id);
+            let found: Vec<u32> = self.rows_of(&target.origin, &target.sample_id).collect();
             if found.is_empty() {
                 unknown.push(describe(target));
             }
@@ -200,8 +208,9 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(keys.splits, vec!["train", "test"]);
-        assert_eq!(keys.rows_of("", "1"), &[0, 1]);
-        assert_eq!(keys.rows_of("test", "1"), &[1]);
+        assert_eq!(keys.rows_of("", "1").collect::<Vec<_>>(), vec![0, 1]);
+        assert_eq!(keys.rows_of("test", "1").collect::<Vec<_>>(), vec![1]);
+        assert_eq!(keys.rows_of("nope", "1").count(), 0);
         assert_eq!(keys.row_of("", "2"), Some(2));
         assert_eq!(keys.row_of("test", "2"), None);
         let err = Keys::build(vec![seed("a", "1"), seed("a", "1")]).unwrap_err();

@@ -69,47 +69,59 @@ fn default_of(key: &str) -> i64 {
 fn acknowledged_edits_survive_sigkill() {
     let dir = tempfile::tempdir().unwrap();
     let mut model = Model::default();
-    for (round, wanted_acks) in [(1u64, 25usize), (2, 3), (3, 60), (4, 12)] {
+    // (seed, ms before the kill, compact_every_edits): kills inside compactions and kills
+    // with a long journal; the directory carries over, so later rounds replay earlier ones.
+    for (round, delay_ms, compact_every) in [
+        (1u64, 150u64, 5usize),
+        (2, 60, 1000),
+        (3, 300, 5),
+        (4, 200, 1000),
+    ] {
         let mut child = Command::new(env!("CARGO_BIN_EXE_table-crash-child"))
             .arg(dir.path())
             .arg((round * 7919).to_string())
             .arg(ROWS.to_string())
+            .arg(compact_every.to_string())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
             .expect("spawn crash child");
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let mut pending: Option<(u64, String)> = None;
+        // Drain stdout continuously so the child never blocks on a full pipe: the kill must
+        // land while it is busy editing, not while it waits for us.
+        let stdout = child.stdout.take().unwrap();
+        let reader = std::thread::spawn(move || {
+            BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+                .collect::<Vec<_>>()
+        });
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let lines = reader.join().unwrap();
+
+        let mut pending: Option<String> = None;
         let mut acks = 0;
-        while acks < wanted_acks {
-            let line = lines.next().expect("child ended early").unwrap();
+        for line in &lines {
             if let Some(rest) = line.strip_prefix("try ") {
-                let (i, edit) = rest.split_once(' ').unwrap();
-                pending = Some((i.parse().unwrap(), edit.to_string()));
-            } else if let Some(i) = line.strip_prefix("ack ") {
-                let (p, edit) = pending.take().expect("ack without try");
-                assert_eq!(p, i.parse::<u64>().unwrap());
-                for (key, value) in parse_edit(&edit) {
+                pending = Some(rest.split_once(' ').unwrap().1.to_string());
+            } else if line.starts_with("ack ") {
+                for (key, value) in parse_edit(&pending.take().expect("ack without try")) {
                     model.values.insert(key, value);
                 }
                 acks += 1;
             }
         }
-        child.kill().unwrap();
-        child.wait().unwrap();
-        // Lines already printed past our last read may hold one more try (never a later ack
-        // we did not see, since we stopped reading): it may or may not have become durable.
-        let mut in_flight = pending.map(|(_, e)| parse_edit(&e)).unwrap_or_default();
-        for line in lines.map_while(Result::ok) {
-            if let Some(rest) = line.strip_prefix("try ") {
-                in_flight.extend(parse_edit(rest.split_once(' ').unwrap().1));
-            } else if line.starts_with("ack ") {
-                // Acked after we stopped reading: durable, so it must be there too.
-                for (key, value) in std::mem::take(&mut in_flight) {
-                    model.values.insert(key, value);
-                }
-            }
-        }
+        assert!(
+            acks > 0,
+            "round {round}: the child acknowledged nothing in {delay_ms} ms"
+        );
+        // The edit in flight at the kill may or may not have become durable.
+        let flight: HashMap<_, _> = pending
+            .map(|e| parse_edit(&e))
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
 
         let seeds = (0..ROWS)
             .map(|i| SampleSeed {
@@ -120,7 +132,6 @@ fn acknowledged_edits_survive_sigkill() {
             .collect();
         let table = SampleTable::open(seeds, TableOptions::new(dir.path(), "crash-test"))
             .expect("reopen after kill");
-        let flight: HashMap<_, _> = in_flight.into_iter().collect();
         for row in 0..ROWS {
             for key in ["tag:focus", "tag:hard", "tag:noisy", "discarded", "score"] {
                 let k = (key.to_string(), row);
@@ -130,7 +141,7 @@ fn acknowledged_edits_survive_sigkill() {
                     assert_eq!(
                         flight.get(&k),
                         Some(&got),
-                        "round {round}: {key} of row {row} is {got}, acknowledged {want}"
+                        "round {round} ({acks} acks): {key} of row {row} is {got}, acknowledged {want}"
                     );
                     model.values.insert(k, got);
                 }

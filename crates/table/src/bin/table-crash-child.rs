@@ -2,7 +2,7 @@
 //! edits forever, printing `try <i> <edit>` before and `ack <i>` after each acknowledged edit
 //! (flushed), so a test can SIGKILL it at any moment and check what survived.
 //!
-//! Usage: table-crash-child <dir> <seed> [rows]
+//! Usage: table-crash-child <dir> <seed> [rows] [compact_every_edits]
 
 use std::io::Write;
 
@@ -34,6 +34,7 @@ fn main() {
         std::process::exit(2);
     };
     let rows: u64 = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(200);
+    let compact_every: usize = args.get(4).and_then(|s| s.parse().ok()).unwrap_or(5);
     let seeds = (0..rows)
         .map(|i| SampleSeed {
             sample_id: i.to_string(),
@@ -42,8 +43,8 @@ fn main() {
         })
         .collect();
     let mut options = TableOptions::new(dir, "crash-test");
-    // Compact often so kills also land inside compactions.
-    options.compact_every_edits = 5;
+    // A small value makes kills land inside compactions; a large one leaves a long journal.
+    options.compact_every_edits = compact_every;
     let table = match SampleTable::open(seeds, options) {
         Ok(t) => t,
         Err(e) => {
