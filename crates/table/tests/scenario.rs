@@ -594,3 +594,31 @@ proptest! {
         prop_assert!(paged[first_unseen..].iter().all(|id| key(id).is_none()));
     }
 }
+
+#[test]
+fn the_table_is_shared_across_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<SampleTable>();
+    let dir = tempfile::tempdir().unwrap();
+    let table = std::sync::Arc::new(reference(dir.path()));
+    let writers: Vec<_> = (0..4)
+        .map(|k| {
+            let table = table.clone();
+            std::thread::spawn(move || {
+                for i in 0..10 {
+                    table.record_signals(&[signal((i % 3) as u32, k as f32)]);
+                    let id = ((i % 3) + 1).to_string();
+                    table
+                        .apply_edit(tag(&[id.as_str()], &format!("t{k}"), TagMode::Add))
+                        .unwrap();
+                    let _ = table.page(0, 2);
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.join().unwrap();
+    }
+    assert_eq!(table.tags(), vec!["t0", "t1", "t2", "t3"]);
+    assert_eq!(table.row(0).unwrap().encounters, 1 + 4 * 4);
+}
