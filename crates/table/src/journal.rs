@@ -249,12 +249,15 @@ impl Journal {
     /// Drops every record before byte `from` (already folded into HDF5), keeping the rest.
     pub fn truncate_before(&mut self, from: u64) -> Result<(), TableError> {
         let mut tail = Vec::new();
-        self.file
-            .seek(SeekFrom::Start(from))
-            .map_err(|e| TableError::io(&self.path, e))?;
-        (&self.file)
-            .take(self.len.saturating_sub(from))
-            .read_to_end(&mut tail)
+        let read = self.file.seek(SeekFrom::Start(from)).and_then(|_| {
+            (&self.file)
+                .take(self.len.saturating_sub(from))
+                .read_to_end(&mut tail)
+        });
+        // Appends write at the file position: put it back at the end whatever happens next,
+        // so a failed rewrite leaves a journal that still appends correctly.
+        let restore = self.file.seek(SeekFrom::Start(self.len));
+        read.and(restore)
             .map_err(|e| TableError::io(&self.path, e))?;
         *self = Self::replace_with(&self.path, &self.fingerprint, &tail)?;
         Ok(())

@@ -115,7 +115,7 @@ impl SampleTable {
             std::fs::remove_file(&tmp).map_err(|e| TableError::io(&tmp, e))?;
         }
 
-        let (mut signals, mut state, base_seq, mut foreign) =
+        let (signals, mut state, base_seq, foreign) =
             match h5store::load(&h5_path, &fingerprint, &keys)? {
                 Stored::Loaded(loaded) => (loaded.signals, loaded.state, loaded.journal_seq, false),
                 Stored::Missing => (Signals::unseen(n), State::empty(n), 0, false),
@@ -134,8 +134,10 @@ impl SampleTable {
                         .as_deref()
                         .is_some_and(|f| f != fingerprint) =>
             {
-                move_aside(&journal_path, "it belongs to another dataset")?;
-                foreign = true;
+                move_aside(
+                    &journal_path,
+                    "it belongs to another dataset or another file",
+                )?;
                 Journal::create(&journal_path, &fingerprint)?
             }
             // Only a torn header: nothing was ever acknowledged into it.
@@ -165,9 +167,6 @@ impl SampleTable {
             }
             None => Journal::create(&journal_path, &fingerprint)?,
         };
-        if foreign {
-            signals = Signals::unseen(n);
-        }
         state.recount_discarded();
         tracing::info!(rows = n, replayed, seq = last_seq, dir = %options.dir.display(), "sample table opened");
 

@@ -87,14 +87,24 @@ fn acknowledged_edits_survive_sigkill() {
             .spawn()
             .expect("spawn crash child");
         // Drain stdout continuously so the child never blocks on a full pipe: the kill must
-        // land while it is busy editing, not while it waits for us.
+        // land while it is busy editing, not while it waits for us. The clock starts at the
+        // first acknowledgement, so a slow start on a loaded machine does not matter.
         let stdout = child.stdout.take().unwrap();
+        let (first_ack, started) = std::sync::mpsc::channel::<()>();
         let reader = std::thread::spawn(move || {
-            BufReader::new(stdout)
-                .lines()
-                .map_while(Result::ok)
-                .collect::<Vec<_>>()
+            let mut lines = Vec::new();
+            let mut first_ack = Some(first_ack);
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if line.starts_with("ack ")
+                    && let Some(tx) = first_ack.take()
+                {
+                    let _ = tx.send(());
+                }
+                lines.push(line);
+            }
+            lines
         });
+        let _ = started.recv_timeout(std::time::Duration::from_secs(60));
         std::thread::sleep(std::time::Duration::from_millis(delay_ms));
         child.kill().unwrap();
         child.wait().unwrap();
