@@ -43,7 +43,7 @@ pub struct TlsConfig {
 }
 
 /// What to train and how.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct RunConfig {
     pub data: DataConfig,
@@ -137,7 +137,7 @@ pub struct TrainConfig {
     pub seed: u64,
 }
 
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct EditsConfig {
     /// Apply edits at the next batch without pausing (the spec pauses first by default).
@@ -201,32 +201,12 @@ impl Default for TrainConfig {
     }
 }
 
-impl Default for EditsConfig {
-    fn default() -> Self {
-        Self { live: false }
-    }
-}
-
 impl Default for ThumbnailConfig {
     fn default() -> Self {
         Self {
             backend: "auto".into(),
             cache_mb: 256,
             workers: 8,
-        }
-    }
-}
-
-impl Default for RunConfig {
-    fn default() -> Self {
-        Self {
-            data: DataConfig::default(),
-            model: ModelConfig::default(),
-            optimizer: OptimizerConfig::default(),
-            train: TrainConfig::default(),
-            edits: EditsConfig::default(),
-            thumbnails: ThumbnailConfig::default(),
-            server: ServerFileConfig::default(),
         }
     }
 }

@@ -203,7 +203,7 @@ pub fn decode_text_body(body: &[u8]) -> Vec<u8> {
     let mut segment = String::new();
     for character in text.chars().filter(|c| !c.is_whitespace()) {
         segment.push(character);
-        if character == '=' && segment.len() % 4 == 0 {
+        if character == '=' && segment.len().is_multiple_of(4) {
             out.extend(
                 base64::engine::general_purpose::STANDARD
                     .decode(&segment)
@@ -225,10 +225,10 @@ pub fn decode_text_body(body: &[u8]) -> Vec<u8> {
 /// The gRPC status of a gRPC-Web reply: from the trailer frame, or trailers-only headers.
 pub fn web_status(reply: &HttpReply) -> Option<String> {
     for frame in parse_web_frames(&reply.body) {
-        if let WebFrame::Trailers(trailers) = frame {
-            if let Some((_, value)) = trailers.iter().find(|(name, _)| name == "grpc-status") {
-                return Some(value.clone());
-            }
+        if let WebFrame::Trailers(trailers) = frame
+            && let Some((_, value)) = trailers.iter().find(|(name, _)| name == "grpc-status")
+        {
+            return Some(value.clone());
         }
     }
     reply

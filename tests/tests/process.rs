@@ -1,6 +1,9 @@
 //! The real binary as a user runs it: edits survive a restart and `kill -9`, and SIGTERM
 //! drains, folds the journal and exits 0.
 
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 

@@ -1,6 +1,9 @@
 //! Issue 2, over real sockets: gRPC and gRPC-Web on one port, CORS, reflection, health, auth,
 //! the logger concurrency limit, the message size limit, audit lines and graceful shutdown.
 
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
 use std::sync::Arc;
 
 use http_body_util::Full;

@@ -1,5 +1,8 @@
 //! TLS and mTLS with throwaway certificates made here (rcgen): who gets through and who not.
 
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, ExtendedKeyUsagePurpose, IsCa, KeyPair,
 };

@@ -2,6 +2,9 @@
 //! edits that reach the optimizer, discards that leave the sampler, audit mode, evaluation,
 //! checkpoints and restore.
 
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
 use std::collections::HashSet;
 
 use weightslab_e2e::proto::*;
@@ -379,10 +382,10 @@ async fn evaluation_reports_rising_progress_refuses_a_second_trigger_and_leaves_
             use_full_set: true,
         })
         .await;
-    if first.status == "requested" || first.status == "running" {
-        if let Err(status) = &second {
-            assert_eq!(status.code(), tonic::Code::AlreadyExists);
-        }
+    // While the first is queued or running a second is refused; if the first already
+    // finished in between, the second is a legitimate new evaluation.
+    if let Err(status) = &second {
+        assert_eq!(status.code(), tonic::Code::AlreadyExists, "{status:?}");
     }
     let mut last_current = 0;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(600);

@@ -56,7 +56,7 @@ impl HyperPlan {
             plan.training_steps_to_do = Some(non_negative("training_steps_to_do", steps)?);
         }
         if let Some(rate) = hyper.learning_rate {
-            if !rate.is_finite() || rate < 0.0 || rate > 10.0 {
+            if !rate.is_finite() || !(0.0..=10.0).contains(&rate) {
                 return Err(ServiceError::invalid(format!(
                     "learning_rate must be a finite number between 0 and 10, got {rate}"
                 )));

@@ -61,12 +61,7 @@ impl AccessPolicy {
             return false;
         };
         let origin = origin.trim_end_matches('/').to_ascii_lowercase();
-        if self.allow_any_origin
-            || self
-                .allowed_origins
-                .iter()
-                .any(|allowed| *allowed == origin)
-        {
+        if self.allow_any_origin || self.allowed_origins.contains(&origin) {
             return true;
         }
         if matches!(
