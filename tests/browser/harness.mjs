@@ -26,12 +26,12 @@ export function freePort() {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** The server command: WL_SERVER_BIN (a binary, or a .mjs/.js file run with node). */
+/** The server command: WL_SERVER_BIN, the real weightslab binary. */
 function serverCommand() {
   const bin = process.env.WL_SERVER_BIN;
   if (!bin) throw new Error("WL_SERVER_BIN is not set: point it at the weightslab binary (e.g. target/debug/weightslab).");
   if (!fs.existsSync(bin)) throw new Error(`WL_SERVER_BIN=${bin} does not exist; build it first (cargo build -p weightslab).`);
-  return /\.(m?js)$/.test(bin) ? [process.execPath, [bin]] : [bin, []];
+  return [bin, []];
 }
 
 export class Server {
