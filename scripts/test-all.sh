@@ -71,11 +71,14 @@ step "python interop (public weightslab 2.0.3 stubs)"
 # --- Studio: the embedded build matches its sources, then the browser tests --------------------------
 if [ -d ui-shim ]; then
   step "studio: npm ci + dist check"
-  (cd ui-shim && npm ci --no-audit --no-fund --loglevel=error && bash check-dist.sh)
+  (cd ui-shim && npm ci --no-audit --no-fund --loglevel=error && npm test && bash check-dist.sh)
 fi
 if [ -d tests/browser ]; then
   step "studio: browser tests (headless chromium)"
-  (cd ui-shim && WL_SERVER_BIN="$WL_SERVER_BIN" WL_ARTIFACTS="$ARTIFACTS/browser" node --test "$ROOT"/tests/browser/*.test.mjs)
+  # The stock Weights Studio from the public wheel, for the compatibility test.
+  WL_WEIGHTS_STUDIO_DIR="$("$VENV/bin/python" -c 'import importlib.util, os; print(os.path.join(importlib.util.find_spec("weightslab").submodule_search_locations[0], "ui", "static"))')"
+  export WL_WEIGHTS_STUDIO_DIR
+  (cd ui-shim && node --test --test-concurrency=1 "$ROOT"/tests/browser/)
 fi
 
 step "all tests passed"

@@ -35,9 +35,11 @@ function serverCommand() {
 }
 
 export class Server {
-  /** `token`: start the server requiring it (GRPC_AUTH_TOKEN), and send it from client(). */
-  constructor({ logDir, token } = {}) {
+  /** `token`: start the server requiring it (GRPC_AUTH_TOKEN), and send it from client().
+   *  `extraArgs`: more `weightslab serve` flags (e.g. --studio-dir). */
+  constructor({ logDir, token, extraArgs } = {}) {
     this.token = token;
+    this.extraArgs = extraArgs ?? [];
     this.logDir = logDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "wl-browser-"));
     this.proc = null;
     this.port = 0;
@@ -56,7 +58,7 @@ export class Server {
     const [cmd, pre] = serverCommand();
     this.port = await freePort();
     this.output = "";
-    this.proc = spawn(cmd, [...pre, "serve", "--port", String(this.port), "--log-dir", this.logDir], {
+    this.proc = spawn(cmd, [...pre, "serve", "--port", String(this.port), "--log-dir", this.logDir, ...this.extraArgs], {
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? "warn", ...(this.token ? { GRPC_AUTH_TOKEN: this.token } : {}) },
     });
