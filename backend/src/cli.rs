@@ -104,6 +104,16 @@ pub struct ServeArgs {
     /// Thumbnail cache size in MiB [default: 256].
     #[arg(long, env = "WL_THUMB_CACHE_MB")]
     pub thumb_cache_mb: Option<usize>,
+    /// OpenAI-compatible endpoint that turns natural-language requests the built-in parser does
+    /// not understand into queries (e.g. http://localhost:11434/v1). Off when unset.
+    #[arg(long, env = "WL_AGENT_URL")]
+    pub agent_url: Option<String>,
+    /// Model name sent to the assistant endpoint.
+    #[arg(long, env = "WL_AGENT_MODEL")]
+    pub agent_model: Option<String>,
+    /// API key for the assistant endpoint (environment only, never a flag or a file).
+    #[arg(skip = std::env::var("WL_AGENT_API_KEY").ok())]
+    pub agent_api_key: Option<String>,
     /// No terminal progress bar.
     #[arg(long)]
     pub no_progress: bool,
@@ -194,7 +204,20 @@ impl ServeArgs {
         if let Some(megabytes) = self.thumb_cache_mb {
             run.thumbnails.cache_mb = megabytes;
         }
-        Ok(Config { server, run })
+        let agent = self
+            .agent_url
+            .as_ref()
+            .filter(|url| !url.trim().is_empty())
+            .map(|url| crate::agent::AgentConfig {
+                url: url.trim().to_string(),
+                model: self
+                    .agent_model
+                    .clone()
+                    .unwrap_or_else(|| "default".to_string()),
+                api_key: self.agent_api_key.clone().filter(|key| !key.is_empty()),
+                timeout: Duration::from_secs(30),
+            });
+        Ok(Config { server, run, agent })
     }
 }
 
@@ -257,6 +280,7 @@ pub async fn serve_until_signal(config: Config, progress: bool) -> anyhow::Resul
     let experiment = tokio::task::spawn_blocking(move || Experiment::start(run, &log_dir))
         .await?
         .context("cannot start the experiment")?;
+    experiment.set_agent(config.agent.clone());
     let context = Arc::new(ServiceContext::new(config.server.clone())?);
     let api = ExperimentApi::new(experiment.clone(), context.clone());
     let server = crate::server::start(api, context).await?;

@@ -11,6 +11,8 @@ use serde::Deserialize;
 pub struct Config {
     pub server: ServerConfig,
     pub run: RunConfig,
+    /// The optional natural-language assistant.
+    pub agent: Option<crate::agent::AgentConfig>,
 }
 
 /// How the service is exposed.

@@ -6,6 +6,7 @@
 //! (binds the listener and serves), [`service::ExperimentApi`] (thin RPC handlers) and
 //! [`experiment::Experiment`] (the state they act on).
 
+pub mod agent;
 pub mod audit;
 pub mod cli;
 pub mod config;

@@ -7,8 +7,10 @@
 include!(concat!(env!("OUT_DIR"), "/_.rs"));
 
 /// The encoded `FileDescriptorSet` of the contract, for server reflection.
-pub const FILE_DESCRIPTOR_SET: &[u8] =
-    include_bytes!(concat!(env!("OUT_DIR"), "/experiment_service_descriptor.bin"));
+pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(
+    env!("OUT_DIR"),
+    "/experiment_service_descriptor.bin"
+));
 
 /// Fully qualified service name (no package), as it appears in every method path.
 pub const SERVICE_NAME: &str = "ExperimentService";

@@ -103,7 +103,8 @@ fn vector_3b_empty_bodies() {
 
 #[test]
 fn vector_3c_reset() {
-    let request: DataQueryRequest = check_both("0a 06 40 72 65 73 65 74 18 01", "AAAAAAoKBkByZXNldBgB");
+    let request: DataQueryRequest =
+        check_both("0a 06 40 72 65 73 65 74 18 01", "AAAAAAoKBkByZXNldBgB");
     assert_eq!(request.query, "@reset");
     assert!(request.is_natural_language);
 }
@@ -157,5 +158,9 @@ fn service_path_has_no_package_prefix() {
     // tonic routes by this name: /ExperimentService/<Method>.
     assert_eq!(experiment_service_server::SERVICE_NAME, SERVICE_NAME);
     let needle = SERVICE_NAME.as_bytes();
-    assert!(FILE_DESCRIPTOR_SET.windows(needle.len()).any(|window| window == needle));
+    assert!(
+        FILE_DESCRIPTOR_SET
+            .windows(needle.len())
+            .any(|window| window == needle)
+    );
 }

@@ -293,17 +293,49 @@ impl Experiment {
         if request.query.len() > weightslab_query::MAX_QUERY_CHARS {
             return Err(ServiceError::invalid("the query is longer than 1 MiB"));
         }
+        let mut prefix = String::new();
         let query = match weightslab_query::parse(&request.query, request.is_natural_language) {
             Ok(query) => query,
-            Err(error) => {
-                return Ok(counts_reply(
-                    format!("Query not understood: {error}"),
-                    false,
-                ));
-            }
+            Err(error) => match (request.is_natural_language, self.agent()) {
+                (true, Some(agent)) => {
+                    let answer = match agent.translate(
+                        &request.query,
+                        &self.table.columns(),
+                        &self.table.tags(),
+                    ) {
+                        Ok(answer) => answer,
+                        Err(agent_error) => {
+                            return Ok(counts_reply(
+                                format!("Query not understood: {error}. {agent_error}"),
+                                false,
+                            ));
+                        }
+                    };
+                    match weightslab_query::parse(&answer, false) {
+                        Ok(query) => {
+                            prefix = format!("Assistant: `{answer}`. ");
+                            query
+                        }
+                        Err(answer_error) => {
+                            return Ok(counts_reply(
+                                format!(
+                                    "The assistant answered `{answer}`, which is not a valid query: {answer_error}"
+                                ),
+                                false,
+                            ));
+                        }
+                    }
+                }
+                _ => {
+                    return Ok(counts_reply(
+                        format!("Query not understood: {error}"),
+                        false,
+                    ));
+                }
+            },
         };
         let outcome = self.table.apply_query(&query)?;
-        let mut reply = counts_reply(outcome.message, true);
+        let mut reply = counts_reply(format!("{prefix}{}", outcome.message), true);
         if let Intent::Analysis(text) = outcome.intent {
             reply.agent_intent_type = AgentIntentType::IntentAnalysis as i32;
             reply.analysis_result = text;

@@ -166,10 +166,11 @@ impl Experiment {
         &self,
         request: &GetSignalTrajectoryRequest,
     ) -> ServiceResult<GetSignalTrajectoryResponse> {
-        let signal = if request.signal_name.is_empty() {
-            metric::TRAIN_LOSS.to_string()
-        } else {
-            request.signal_name.clone()
+        // The Studio asks for bare names ("loss"); our curves are "train/loss", "val/loss", ….
+        let signal = match request.signal_name.trim() {
+            "" | "loss" => metric::TRAIN_LOSS.to_string(),
+            name if !name.contains('/') => format!("train/{name}"),
+            name => name.to_string(),
         };
         let max_points = if request.max_points > 0 {
             request.max_points as usize

@@ -60,6 +60,7 @@ pub struct Experiment {
     state: Arc<RunState>,
     /// One checkpoint save or restore at a time.
     checkpoint_lock: Mutex<()>,
+    agent: parking_lot::RwLock<Option<crate::agent::AgentConfig>>,
 }
 
 impl Experiment {
@@ -115,6 +116,7 @@ impl Experiment {
             trainer,
             state,
             checkpoint_lock: Mutex::new(()),
+            agent: parking_lot::RwLock::new(None),
         });
         experiment
             .refresh_run_hash()
@@ -588,11 +590,27 @@ impl Experiment {
         ))
     }
 
+    /// Turns on (or off) the natural-language assistant.
+    pub fn set_agent(&self, agent: Option<crate::agent::AgentConfig>) {
+        *self.agent.write() = agent;
+    }
+
+    pub(crate) fn agent(&self) -> Option<crate::agent::AgentConfig> {
+        self.agent.read().clone()
+    }
+
     pub fn agent_health(&self) -> AgentHealthResponse {
-        AgentHealthResponse {
-            available: false,
-            message: "No assistant is configured; natural-language queries use the built-in intent parser.".into(),
-            current_model: String::new(),
+        match self.agent() {
+            Some(agent) => AgentHealthResponse {
+                available: true,
+                message: format!("Assistant at {} translates requests the built-in parser does not understand.", agent.url),
+                current_model: agent.model,
+            },
+            None => AgentHealthResponse {
+                available: false,
+                message: "No assistant is configured; natural-language queries use the built-in intent parser.".into(),
+                current_model: String::new(),
+            },
         }
     }
 
