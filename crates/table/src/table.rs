@@ -677,7 +677,11 @@ fn combine(current: &ViewSpec, request: &weightslab_query::ViewSpec) -> ViewSpec
         request.filter.is_some() || !request.sort.is_empty() || request.limit.is_some();
     if let Some(filter) = &request.filter {
         match request.scope {
-            Scope::Global => next.filters = vec![filter.clone()],
+            // A new query replaces the whole view: its filter, its sort and its limit.
+            Scope::Global => {
+                next = ViewSpec::default();
+                next.filters = vec![filter.clone()];
+            }
             Scope::Subset | Scope::View => next.filters.push(filter.clone()),
         }
     }
@@ -701,6 +705,9 @@ fn combine(current: &ViewSpec, request: &weightslab_query::ViewSpec) -> ViewSpec
         _ if !request.sort.is_empty() => {
             next.sort = sort;
             next.window_sorts.clear();
+            // A limit kept the first rows of the old order; under a new order it would pick
+            // different rows, so it goes unless the request sets one.
+            next.limit = None;
         }
         _ => {}
     }
@@ -725,6 +732,33 @@ impl Drop for SampleTable {
 mod tests {
     use super::*;
     use weightslab_query::SortKey;
+
+    #[test]
+    fn a_new_query_replaces_the_previous_limit_and_sort() {
+        let top = weightslab_query::parse("show the 100 highest-loss samples", true).unwrap();
+        let weightslab_query::Query::View(top) = top else {
+            panic!("a view")
+        };
+        let after_top = combine(&ViewSpec::default(), &top);
+        assert!(after_top.limit.is_some());
+        let filter = weightslab_query::parse("label == 7", false).unwrap();
+        let weightslab_query::Query::View(filter) = filter else {
+            panic!("a view")
+        };
+        let next = combine(&after_top, &filter);
+        assert_eq!(next.limit, None, "the old head:100 is gone");
+        assert!(next.sort.is_empty(), "the old sort is gone");
+        let resort = weightslab_query::parse("sortby label asc", false).unwrap();
+        let weightslab_query::Query::View(resort) = resort else {
+            panic!("a view")
+        };
+        let sorted = combine(&after_top, &resort);
+        assert_eq!(sorted.limit, None);
+        assert_eq!(
+            sorted.filters, after_top.filters,
+            "a sort alone keeps the filter"
+        );
+    }
 
     #[test]
     fn combine_replaces_or_narrows_by_scope() {
