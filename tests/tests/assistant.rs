@@ -14,8 +14,11 @@ use weightslab::agent::AgentConfig;
 use weightslab_e2e::proto::*;
 use weightslab_e2e::*;
 
+/// (request body, authorization header) of each call the endpoint received.
+type Received = Arc<Mutex<Vec<(String, String)>>>;
+
 /// Serves chat completions with a fixed answer; records each request body and auth header.
-fn chat_endpoint(answer: &'static str) -> (String, Arc<Mutex<Vec<(String, String)>>>) {
+fn chat_endpoint(answer: &'static str) -> (String, Received) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/v1", listener.local_addr().unwrap());
     let seen = Arc::new(Mutex::new(Vec::new()));
