@@ -34,6 +34,8 @@ pub struct TestOptions {
     pub tls: Option<weightslab::config::TlsConfig>,
     pub logger_gate: Option<Arc<CallGate>>,
     pub run: Option<RunConfig>,
+    /// Also listen on a second (ephemeral) port with the same routes.
+    pub second_listener: bool,
 }
 
 impl TestServer {
@@ -47,6 +49,9 @@ impl TestServer {
         config.auth_tokens = options.tokens;
         config.allowed_origins = options.allowed_origins;
         config.tls = options.tls;
+        if options.second_listener {
+            config.web_port = Some(0);
+        }
         if let Some(bytes) = options.max_message_bytes {
             config.max_message_bytes = bytes;
         }

@@ -486,3 +486,33 @@ async fn metrics_count_calls_per_method() {
     );
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_second_listener_serves_the_same_routes() {
+    let server = TestServer::start_with(TestOptions {
+        second_listener: true,
+        ..Default::default()
+    })
+    .await;
+    let web = server
+        .server
+        .as_ref()
+        .unwrap()
+        .web_addr()
+        .expect("second listener bound");
+    assert_ne!(web.port(), server.addr.port());
+    let reply = grpc_web_call(
+        web,
+        "ExperimentCommand",
+        &heartbeat().encode_to_vec(),
+        true,
+        &[],
+    )
+    .await;
+    assert_eq!(web_status(&reply).as_deref(), Some("0"));
+    let mut client = ExperimentServiceClient::connect(format!("http://{web}"))
+        .await
+        .unwrap();
+    assert!(client.experiment_command(heartbeat()).await.is_ok());
+    server.shutdown().await;
+}
