@@ -1,0 +1,24 @@
+//! The `weightslab-desktop` binary: parses the settings, sets up logging and runs the app.
+
+use std::time::Instant;
+
+use clap::Parser;
+use weightslab_desktop::args::DesktopArgs;
+
+fn main() {
+    let started = Instant::now();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("WL_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+    let args = DesktopArgs::parse();
+    match weightslab_desktop::app::run(args, started) {
+        Ok(code) => std::process::exit(code),
+        Err(error) => {
+            eprintln!("weightslab-desktop: {error:#}");
+            std::process::exit(1);
+        }
+    }
+}
