@@ -7,7 +7,8 @@
 #   * the network port refuses a call without the token and answers one with it,
 #   * a second launch hands over to the first and exits 0 (when a D-Bus session bus exists),
 #   * a graceful quit (SIGTERM, the same path as the Quit menu item) exits 0, writes the
-#     checkpoint and folds the journal into samples.h5.
+#     checkpoint and folds the journal into samples.h5,
+#   * the window's size and position are saved for the next start.
 # Usage: tests/desktop/smoke.sh [APP_BINARY] [ARTIFACT_DIR]
 #   APP_BINARY   default: $CARGO_TARGET_DIR/debug/weightslab-desktop (or target/debug/...)
 #   ARTIFACT_DIR default: artifacts/desktop
@@ -136,4 +137,9 @@ if [ -e "$LOG_DIR/samples.journal" ] && grep -qa '"kind":"edit"' "$LOG_DIR/sampl
   fail "the journal still holds edits after the fold"
 fi
 ok "graceful quit: exit 0, $(grep -o 'stopped at step.*' "$OUT")"
+
+# 8. The window's size and position were remembered for the next start.
+state="$XDG_CONFIG_HOME/org.weightslab.desktop/.window-state.json"
+grep -q '"main"' "$state" 2>/dev/null || fail "no remembered window state in $state"
+ok "window state saved in $state"
 echo "smoke: $passed passed, 0 failed"
