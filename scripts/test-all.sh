@@ -11,7 +11,7 @@ mkdir -p "$ARTIFACTS"
 step() { printf '\n==== %s (%s)\n' "$*" "$(date +%H:%M:%S)"; }
 
 # --- system packages -------------------------------------------------------------------------
-APT_PACKAGES=(pkg-config libhdf5-dev mesa-vulkan-drivers libvulkan1 libegl1 libegl-mesa0 libgl1-mesa-dri chromium xvfb imagemagick)
+APT_PACKAGES=(pkg-config libhdf5-dev mesa-vulkan-drivers libvulkan1 libegl1 libegl-mesa0 libgl1-mesa-dri chromium xvfb imagemagick curl libwebkit2gtk-4.1-dev dbus)
 missing=()
 for package in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -80,5 +80,9 @@ if [ -d tests/browser ]; then
   export WL_WEIGHTS_STUDIO_DIR
   (cd ui-shim && node --test --test-concurrency=1 "$ROOT"/tests/browser/)
 fi
+
+# --- Desktop app: the Tauri shell under Xvfb ----------------------------------------------------
+step "desktop: smoke test under Xvfb"
+bash tests/desktop/smoke.sh "$CARGO_TARGET_DIR/debug/weightslab-desktop" "$ARTIFACTS/desktop"
 
 step "all tests passed"
