@@ -41,7 +41,8 @@ mod menu_id {
 enum Session {
     /// Loading data; the window shows the loading page.
     Starting,
-    Running(Backend),
+    /// Boxed: the backend is large and the other states are tiny.
+    Running(Box<Backend>),
     /// Switching runs or stopping: no backend to act on.
     Busy,
     Failed(String),
@@ -267,7 +268,7 @@ fn start_and_show(app: &AppHandle, config: weightslab::config::Config) -> bool {
             if shell.args.expose {
                 let _ = expose(&shell, &mut backend);
             }
-            *shell.session.lock() = Session::Running(backend);
+            *shell.session.lock() = Session::Running(Box::new(backend));
             navigate(app, &url);
             true
         }
