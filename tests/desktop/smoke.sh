@@ -33,7 +33,15 @@ PIDS=()
 cleanup() {
   local pid
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  rm -rf "$WORK"
+  # The private session bus may have activated helpers (the XDG document portal mounts a FUSE
+  # folder under our XDG_RUNTIME_DIR): stop the ones that run in this test's environment.
+  for pid in $(pgrep -u "$(id -u)" 2>/dev/null); do
+    if { tr '\0' '\n' < "/proc/$pid/environ"; } 2>/dev/null | grep -qx "XDG_RUNTIME_DIR=$WORK/xdg"; then
+      kill "$pid" 2>/dev/null || true
+    fi
+  done
+  fusermount -u "$WORK/xdg/doc" 2>/dev/null || umount -l "$WORK/xdg/doc" 2>/dev/null || true
+  rm -rf "$WORK" 2>/dev/null || true
 }
 trap cleanup EXIT
 fail() { echo "smoke: FAIL: $*" >&2; echo "--- app stdout"; cat "$OUT" 2>/dev/null; echo "--- app stderr (tail)"; tail -n 40 "$ERR" 2>/dev/null; exit 1; }
