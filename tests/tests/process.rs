@@ -15,6 +15,10 @@ struct Process {
 }
 
 fn spawn(log_dir: &std::path::Path) -> Process {
+    spawn_with(log_dir, &[])
+}
+
+fn spawn_with(log_dir: &std::path::Path, extra: &[&str]) -> Process {
     let mut child = Command::new(env!("CARGO_BIN_EXE_wl-e2e-server"))
         .args([
             "serve",
@@ -29,6 +33,7 @@ fn spawn(log_dir: &std::path::Path) -> Process {
             "--log-dir",
         ])
         .arg(log_dir)
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -169,4 +174,72 @@ async fn sigterm_drains_folds_the_journal_and_exits_zero() {
         left, header_only,
         "the journal was folded into the HDF5 file at shutdown"
     );
+}
+
+#[tokio::test]
+async fn a_crash_while_saving_a_checkpoint_leaves_the_previous_one_loadable() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("run.toml");
+    std::fs::write(&config, "[model]\nkind = \"mlp\"\n[train]\nbatch_size = 32\neval_frequency = 0\ncheckpoint_frequency = 0\n").unwrap();
+    let logs = dir.path().join("logs");
+    let config_arg = config.to_string_lossy().to_string();
+    let mut first = spawn_with(&logs, &["--config", &config_arg]);
+    let mut api = client(first.port).await;
+    weightslab_e2e::train_steps(&mut api, 2).await;
+    let save = TrainerCommand {
+        save_checkpoint_operation: Some(SaveCheckpointOperation {
+            save_architecture: false,
+            save_optimizer: true,
+        }),
+        ..Default::default()
+    };
+    assert!(
+        api.experiment_command(save.clone())
+            .await
+            .unwrap()
+            .into_inner()
+            .success
+    );
+    let hash = weightslab_e2e::current_hash(&mut api).await;
+    weightslab_e2e::train_steps(&mut api, 2).await;
+    // Ask for a second save and kill the process while it may be writing it.
+    let mut racing = api.clone();
+    let in_flight = tokio::spawn(async move { racing.experiment_command(save).await });
+    tokio::task::yield_now().await;
+    first.child.kill().unwrap();
+    first.child.wait().unwrap();
+    let _ = in_flight.await;
+
+    let mut second = spawn_with(&logs, &["--config", &config_arg]);
+    let mut api = client(second.port).await;
+    let restored = api
+        .restore_checkpoint(RestoreCheckpointRequest {
+            experiment_hash: hash.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(restored.success, "{restored:?}");
+    let age = weightslab_e2e::hyper_values(&mut api).await["model_age"];
+    assert!(
+        age == 2.0 || age == 4.0,
+        "a complete checkpoint was loaded, at step {age}"
+    );
+    // Every checkpoint folder that is listed loads; a half-written one is never listed.
+    let run_dir = logs.join("checkpoints").join(&hash);
+    for entry in std::fs::read_dir(&run_dir).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().to_string();
+        if let Some(step) = name.strip_prefix("step_") {
+            let reply = api
+                .restore_checkpoint(RestoreCheckpointRequest {
+                    experiment_hash: format!("{hash}@@weights_step={step}"),
+                })
+                .await
+                .unwrap()
+                .into_inner();
+            assert!(reply.success, "step {step}: {reply:?}");
+        }
+    }
+    second.child.kill().unwrap();
+    second.child.wait().unwrap();
 }
