@@ -163,7 +163,11 @@ fn cors_layer(policy: Arc<AccessPolicy>) -> CorsLayer {
 
 /// Builds every route: the ExperimentService, health, reflection, /metrics, /healthz and the
 /// Studio as the fallback.
-async fn routes(api: ExperimentApi, context: Arc<ServiceContext>) -> Result<Routes, ServerError> {
+async fn routes(
+    api: ExperimentApi,
+    context: Arc<ServiceContext>,
+    policy: Arc<AccessPolicy>,
+) -> Result<Routes, ServerError> {
     let config = &context.config;
     let service = weightslab_proto::ExperimentServiceServer::new(api)
         .max_decoding_message_size(config.max_message_bytes)
@@ -183,10 +187,6 @@ async fn routes(api: ExperimentApi, context: Arc<ServiceContext>) -> Result<Rout
         .build_v1alpha()
         .map_err(|error| ServerError::Serve(error.to_string()))?;
 
-    let policy = Arc::new(AccessPolicy::new(
-        &config.auth_tokens,
-        &config.allowed_origins,
-    ));
     let metrics_context = context.clone();
     let studio = studio::Studio::new(config.studio_dir.clone(), !config.auth_tokens.is_empty());
     let mut routes = Routes::new(service)
@@ -250,11 +250,12 @@ pub async fn start(
         .as_ref()
         .and_then(|listener| listener.local_addr().ok());
 
-    let routes = routes(api, context.clone()).await?;
+    // One policy for the route guard and the CORS layer.
     let policy = Arc::new(AccessPolicy::new(
         &config.auth_tokens,
         &config.allowed_origins,
     ));
+    let routes = routes(api, context.clone(), policy.clone()).await?;
     let tls = config.tls.as_ref().map(tls_config).transpose()?;
     let (shutdown, _) = watch::channel(false);
 
