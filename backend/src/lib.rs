@@ -16,3 +16,6 @@ pub mod progress;
 pub mod server;
 pub mod service;
 pub mod studio;
+
+/// Call first thing in `main` (see its safety note).
+pub use weightslab_train::threads::pin_thread_count;

@@ -5,7 +5,10 @@ use std::time::Instant;
 use clap::Parser;
 use weightslab_desktop::args::DesktopArgs;
 
+#[allow(unsafe_code)]
 fn main() {
+    // SAFETY: first statement of main; no other thread exists yet.
+    unsafe { weightslab::pin_thread_count() };
     let started = Instant::now();
     let filter = tracing_subscriber::EnvFilter::try_from_env("WL_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));

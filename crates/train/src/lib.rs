@@ -11,7 +11,8 @@
 //! CPU threads: candle 0.11 runs large element-wise ops on its own thread pool, one thread per
 //! core, whose workers spin while they wait. On a machine shared with other busy processes
 //! that spinning costs more than it gains; set `CANDLE_NUM_THREADS` (1 or 2) in the process
-//! environment before the first tensor operation to bound it.
+//! environment before the first tensor operation to bound it. Binaries call
+//! [`threads::pin_thread_count`] first thing in `main`.
 
 // Tests may unwrap: a panic there is a failed test, not a crash on user input.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
@@ -25,6 +26,7 @@ pub mod optim;
 mod pool;
 pub mod sampler;
 pub mod signals;
+pub mod threads;
 mod trainer;
 
 pub use checkpoint::{CheckpointMeta, FORMAT_VERSION, OPTIMIZER_FILE, TRAINER_FILE, WEIGHTS_FILE};

@@ -1,7 +1,7 @@
 //! The two built-in networks (MLP and small CNN): their layer tables, seeded initialisation,
 //! forward passes with optional taps on layer outputs, and the architecture signature.
 
-use candle_core::{DType, Device, Module, Tensor, Var};
+use candle_core::{Device, Module, Tensor, Var};
 use candle_nn::{Linear, VarMap};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use weightslab_data::InputShape;
 
 use crate::TrainError;
-use crate::conv::GatherConv2d;
+use crate::conv::Conv2d;
 use crate::pool::max_pool2_relu;
 
 /// Which network to build.
@@ -269,7 +269,7 @@ fn conv_input_hw(specs: &[LayerSpec], id: usize, input: InputShape) -> (usize, u
 /// A parameterised layer with its live tensors (sharing storage with the `VarMap` vars).
 #[derive(Debug, Clone)]
 enum Op {
-    Conv(GatherConv2d),
+    Conv(Conv2d),
     Linear(Linear),
 }
 
@@ -343,13 +343,12 @@ impl Model {
                     stride, padding, ..
                 } => {
                     let in_hw = conv_input_hw(&specs, spec.id, input);
-                    Op::Conv(GatherConv2d::new(
+                    Op::Conv(Conv2d::new(
                         weight.as_tensor().clone(),
                         bias.as_tensor().clone(),
                         in_hw,
                         stride,
                         padding,
-                        device,
                     )?)
                 }
                 LayerKind::Linear { .. } => Op::Linear(Linear::new(
@@ -467,19 +466,27 @@ impl Model {
     /// Per-neuron fraction of outputs > 0 in a tapped layer output (`[B, C, ...]`).
     pub fn trigger_rates(output: &Tensor) -> Result<Vec<f32>, TrainError> {
         let dims = output.dims().to_vec();
-        let positive = output.gt(0f64)?.to_dtype(DType::F32)?;
-        let per_neuron = match dims.len() {
-            2 => positive.sum(0)?,
-            4 => positive.sum((0, 2, 3))?,
-            n => {
-                return Err(TrainError::InvalidArgument(format!(
-                    "trigger rates need a 2-d or 4-d layer output, got {n} dims"
-                )));
+        if dims.len() != 2 && dims.len() != 4 {
+            return Err(TrainError::InvalidArgument(format!(
+                "trigger rates need a 2-d or 4-d layer output, got {} dims",
+                dims.len()
+            )));
+        }
+        let channels = dims[1];
+        let plane: usize = dims[2..].iter().product();
+        // One pass on the host: a strided reduction over (0, 2, 3) in candle costs several
+        // passes over the whole output, and this runs while training.
+        let values = output.flatten_all()?.to_vec1::<f32>()?;
+        let mut positive = vec![0usize; channels];
+        if channels > 0 && plane > 0 {
+            for sample in values.chunks_exact(channels * plane) {
+                for (count, plane) in positive.iter_mut().zip(sample.chunks_exact(plane)) {
+                    *count += plane.iter().filter(|v| **v > 0.0).count();
+                }
             }
-        };
-        let count = (dims.iter().product::<usize>() / dims.get(1).copied().unwrap_or(1)).max(1);
-        let sums = per_neuron.to_vec1::<f32>()?;
-        Ok(sums.into_iter().map(|s| s / count as f32).collect())
+        }
+        let count = (dims[0] * plane).max(1) as f32;
+        Ok(positive.into_iter().map(|p| p as f32 / count).collect())
     }
 
     /// L2 norm of each output neuron's incoming weights (bias excluded).

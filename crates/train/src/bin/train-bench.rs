@@ -2,12 +2,14 @@
 //! the full trainer (no-op observer) against a bare candle loop on the same model and batches,
 //! and pause latency while training.
 //!
-//! Run: `cargo run --release -p weightslab-train --bin train-bench -- [--steps N] [--repeats R]`
+//! Run: `cargo run --release -p weightslab-train --bin train-bench -- [--steps N] [--repeats R]
+//! [--model cnn|mlp]`
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use candle_core::{D, Device, Tensor};
+use crossbeam_channel::{Receiver, Sender};
 use weightslab_data::{BuiltinDigits, Dataset, DigitsOptions, indices_of, origin};
 use weightslab_train::model::Tap;
 use weightslab_train::optim::{Optimizer, Sgd};
@@ -20,8 +22,11 @@ use weightslab_train::{
 const BATCH: usize = 64;
 const SEED: u64 = 17;
 
+/// Hands the trainer its in-loop set and reports each step's model age, so the bench waits
+/// on a channel instead of polling (a polling thread steals CPU from a 2-core machine).
 struct NoOp {
     train: Arc<[u32]>,
+    steps: Sender<u64>,
 }
 
 impl TrainingObserver for NoOp {
@@ -32,7 +37,9 @@ impl TrainingObserver for NoOp {
             Arc::from(Vec::new())
         }
     }
-    fn on_step(&self, _report: &StepReport) {}
+    fn on_step(&self, report: &StepReport) {
+        let _ = self.steps.send(report.model_age);
+    }
     fn on_evaluation(&self, _report: &EvalReport) {}
     fn on_checkpoint_due(&self, _model_age: u64) {}
 }
@@ -93,7 +100,8 @@ fn spawn(
     ds: Arc<dyn Dataset>,
     kind: ModelKind,
     train: &Arc<[u32]>,
-) -> Result<TrainerHandle, TrainError> {
+) -> Result<(TrainerHandle, Receiver<u64>), TrainError> {
+    let (tx, rx) = crossbeam_channel::unbounded();
     let config = TrainerConfig {
         model: kind,
         optimizer: OptimizerKind::Sgd,
@@ -101,23 +109,36 @@ fn spawn(
         seed: SEED,
         start_paused: true,
     };
-    Trainer::spawn(
+    let handle = Trainer::spawn(
         ds,
         config,
         Arc::new(NoOp {
             train: Arc::clone(train),
+            steps: tx,
         }),
-    )
+    )?;
+    Ok((handle, rx))
 }
 
-/// Seconds for `steps` steps of the full trainer, from `resume` to the pause it triggers.
-fn trainer_run(h: &TrainerHandle, steps: u64) -> Result<f64, TrainError> {
+/// Seconds for `steps` steps of the full trainer, from `resume` to its last step's report.
+fn trainer_run(h: &TrainerHandle, ages: &Receiver<u64>, steps: u64) -> Result<f64, TrainError> {
+    while ages.try_recv().is_ok() {}
+    let target = h.snapshot().model_age + steps;
     let started = Instant::now();
     h.resume(Some(steps))?;
-    while h.snapshot().is_training {
-        std::thread::sleep(Duration::from_micros(500));
+    loop {
+        let age = ages
+            .recv()
+            .map_err(|_| TrainError::InvalidArgument("the trainer stopped".into()))?;
+        if age >= target {
+            break;
+        }
     }
-    Ok(started.elapsed().as_secs_f64())
+    let elapsed = started.elapsed().as_secs_f64();
+    while h.snapshot().is_training {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    Ok(elapsed)
 }
 
 /// CPU seconds (user + system, all threads) this process has used, from /proc/self/stat;
@@ -156,7 +177,10 @@ fn arg(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
+#[allow(unsafe_code)]
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // SAFETY: first statement of main; no other thread exists yet.
+    unsafe { weightslab_train::threads::pin_thread_count() };
     let steps = arg("--steps", 300);
     let repeats = arg("--repeats", 3).max(1);
     let ds: Arc<dyn Dataset> = Arc::new(BuiltinDigits::load(DigitsOptions::default())?);
@@ -168,11 +192,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         train.len(),
         std::env::var("CANDLE_NUM_THREADS").unwrap_or_else(|_| "(unset: one per core)".into())
     );
+    let only = std::env::args()
+        .skip_while(|a| a != "--model")
+        .nth(1)
+        .unwrap_or_default();
     for kind in [ModelKind::Cnn, ModelKind::Mlp] {
-        let h = spawn(Arc::clone(&ds), kind, &train)?;
+        if !only.is_empty() && only != kind.as_str() {
+            continue;
+        }
+        let (h, ages) = spawn(Arc::clone(&ds), kind, &train)?;
         // Warm-up: allocator, thread pools, caches.
         bare_loop(ds.as_ref(), kind, &train, 20)?;
-        trainer_run(&h, 20)?;
+        trainer_run(&h, &ages, 20)?;
         let (mut bare, mut bare_cpu) = (f64::INFINITY, f64::INFINITY);
         let (mut full, mut full_cpu) = (f64::INFINITY, f64::INFINITY);
         // Interleaved so that load from other processes hits both sides alike.
@@ -180,7 +211,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let (w, c) = measure(|| bare_loop(ds.as_ref(), kind, &train, steps))?;
             bare = bare.min(w);
             bare_cpu = bare_cpu.min(c);
-            let (w, c) = measure(|| trainer_run(&h, steps as u64))?;
+            let (w, c) = measure(|| trainer_run(&h, &ages, steps as u64))?;
             full = full.min(w);
             full_cpu = full_cpu.min(c);
         }
