@@ -6,6 +6,34 @@ use sha2::{Digest, Sha256};
 
 use crate::DataError;
 
+/// The `Dataset` accessors a loader answers straight from its fields `name`, `ids`,
+/// `origins`, `labels` and `class_names` (every file-backed loader keeps them that way).
+macro_rules! sample_table_accessors {
+    () => {
+        fn name(&self) -> &str {
+            &self.name
+        }
+        fn len(&self) -> usize {
+            self.ids.len()
+        }
+        fn sample_id(&self, index: usize) -> &str {
+            &self.ids[index]
+        }
+        fn origin(&self, index: usize) -> &str {
+            self.origins[index]
+        }
+        fn label(&self, index: usize) -> i64 {
+            self.labels[index]
+        }
+        fn num_classes(&self) -> usize {
+            self.class_names.len()
+        }
+        fn class_names(&self) -> &[String] {
+            &self.class_names
+        }
+    };
+}
+
 /// The shape of one model input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum InputShape {

@@ -208,27 +208,7 @@ fn no_images(root: &Path, unreadable: usize) -> DataError {
 }
 
 impl Dataset for ImageFolder {
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn len(&self) -> usize {
-        self.ids.len()
-    }
-    fn sample_id(&self, index: usize) -> &str {
-        &self.ids[index]
-    }
-    fn origin(&self, index: usize) -> &str {
-        self.origins[index]
-    }
-    fn label(&self, index: usize) -> i64 {
-        self.labels[index]
-    }
-    fn num_classes(&self) -> usize {
-        self.class_names.len()
-    }
-    fn class_names(&self) -> &[String] {
-        &self.class_names
-    }
+    sample_table_accessors!();
     fn input_shape(&self) -> InputShape {
         InputShape::Image {
             channels: self.channels,

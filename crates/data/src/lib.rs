@@ -10,6 +10,7 @@
 //! expected; [`indices_of`] lists a split's samples and [`fingerprint_of`] is the hash all
 //! loaders use for [`Dataset::fingerprint`].
 
+#[macro_use]
 mod dataset;
 mod digits;
 mod error;

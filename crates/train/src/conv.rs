@@ -172,15 +172,23 @@ fn widest<K: pulp::WithSimd>(kernel: K) -> K::Output {
     pulp::Arch::new().dispatch(kernel)
 }
 
-/// Runs `work` over `0..items` in chunks on candle's own worker pool (the one its matmuls
-/// use), so the convolution never has a second set of threads competing with candle's.
-fn on_candle_pool(items: usize, work: impl Fn(std::ops::Range<usize>) + Sync) {
-    candle_core::utils::barrier_pool().execute_chunked(items, work);
-}
-
-/// One sample's slice of a batch buffer, handed to whichever pool thread takes the sample.
-fn per_sample(buffer: &mut [f32], len: usize) -> Vec<Mutex<&mut [f32]>> {
-    buffer.chunks_exact_mut(len).map(Mutex::new).collect()
+/// Fills `out` (`len` values per sample) sample by sample on candle's own worker pool (the
+/// one its matmuls use, so no second set of threads competes with it): `work(b, scratch,
+/// out_b)` gets sample `b`'s slice and a per-thread scratch buffer of `scratch` values.
+fn for_each_sample(
+    out: &mut [f32],
+    len: usize,
+    scratch: usize,
+    work: impl Fn(usize, &mut [f32], &mut [f32]) + Sync,
+) {
+    let batch = out.len() / len.max(1);
+    let slots: Vec<Mutex<&mut [f32]>> = out.chunks_exact_mut(len).map(Mutex::new).collect();
+    candle_core::utils::barrier_pool().execute_chunked(batch, |samples| {
+        let mut buffer = vec![0f32; scratch];
+        for b in samples {
+            work(b, &mut buffer, &mut slots[b].lock());
+        }
+    });
 }
 
 /// The values of a contiguous f32 tensor argument.
@@ -309,22 +317,21 @@ impl CustomOp3 for ConvForward {
         let bias = values(s3, l3, self.name())?;
         let batch = x.len() / g.in_len();
         let mut out = vec![0f32; batch * g.out_len()];
-        let outs = per_sample(&mut out, g.out_len());
-        on_candle_pool(batch, |samples| {
-            let mut cols = vec![0f32; g.patch() * g.spatial()];
-            for b in samples {
-                let mut out = outs[b].lock();
+        for_each_sample(
+            &mut out,
+            g.out_len(),
+            g.patch() * g.spatial(),
+            |b, cols, out| {
                 widest(ForwardSample {
                     g,
                     x: &x[b * g.in_len()..(b + 1) * g.in_len()],
                     weight,
                     bias,
-                    cols: &mut cols,
-                    out: &mut out,
-                });
-            }
-        });
-        drop(outs);
+                    cols,
+                    out,
+                })
+            },
+        );
         let (oh, ow) = g.out_hw;
         Ok((
             CpuStorage::F32(out),
@@ -379,20 +386,20 @@ impl CustomOp2 for ConvParamGrad {
         // One partial sum per sample, added up in sample order afterwards: the result does
         // not depend on how the pool split the batch, so a restored run repeats bit for bit.
         let mut partials = vec![0f32; batch * len];
-        let slots = per_sample(&mut partials, len);
-        on_candle_pool(batch, |samples| {
-            let mut cols = vec![0f32; g.patch() * g.spatial()];
-            for b in samples {
+        for_each_sample(
+            &mut partials,
+            len,
+            g.patch() * g.spatial(),
+            |b, cols, acc| {
                 widest(ParamGradSample {
                     g,
                     x: &x[b * g.in_len()..(b + 1) * g.in_len()],
                     grad: &grad[b * g.out_len()..(b + 1) * g.out_len()],
-                    cols: &mut cols,
-                    acc: &mut slots[b].lock(),
-                });
-            }
-        });
-        drop(slots);
+                    cols,
+                    acc,
+                })
+            },
+        );
         let mut total = vec![0f32; len];
         for partial in partials.chunks_exact(len) {
             add(&mut total, partial);
@@ -421,21 +428,20 @@ impl CustomOp2 for ConvInputGrad {
         let grad = values(s2, l2, self.name())?;
         let batch = grad.len() / g.out_len();
         let mut dx = vec![0f32; batch * g.in_len()];
-        let dxs = per_sample(&mut dx, g.in_len());
-        on_candle_pool(batch, |samples| {
-            let mut cols = vec![0f32; g.patch() * g.spatial()];
-            for b in samples {
-                let mut dx = dxs[b].lock();
+        for_each_sample(
+            &mut dx,
+            g.in_len(),
+            g.patch() * g.spatial(),
+            |b, cols, dx| {
                 widest(InputGradSample {
                     g,
                     weight,
                     grad: &grad[b * g.out_len()..(b + 1) * g.out_len()],
-                    cols: &mut cols,
-                    dx: &mut dx,
-                });
-            }
-        });
-        drop(dxs);
+                    cols,
+                    dx,
+                })
+            },
+        );
         let (h, w) = g.in_hw;
         Ok((
             CpuStorage::F32(dx),
