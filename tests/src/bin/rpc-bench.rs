@@ -1,7 +1,14 @@
 //! Issue 2's numbers: sequential unary latency (p50 / p99) of a small RPC over loopback, by
 //! gRPC (HTTP/2) and gRPC-Web (HTTP/1.1, binary), and throughput with 64 calls in flight.
-//! Run: `cargo run --release -p weightslab-e2e --bin rpc-bench`
+//! Measured twice: against a server in this process (client and server share a runtime), and
+//! against the real binary in its own process (`wl-e2e-server`, built beside this bench), as a
+//! Studio or a Python client would see it.
+//! Run: `cargo build --release -p weightslab-e2e --bins && target/release/rpc-bench`
+//! (`RPC_BENCH_CALLS` sets the number of sequential calls, default 5000).
 
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use http_body_util::{BodyExt, Full};
@@ -17,25 +24,133 @@ fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
     sorted[index.min(sorted.len() - 1)]
 }
 
-fn report(name: &str, mut samples: Vec<Duration>) {
+/// Prints p50 / p99 (and the p50's ratio to the baseline's when given); returns the p50.
+fn report(name: &str, mut samples: Vec<Duration>, baseline_p50: Option<Duration>) -> Duration {
     samples.sort();
+    let p50 = percentile(&samples, 0.5);
+    let ratio = baseline_p50
+        .map(|b| {
+            format!(
+                "  = {:.2}x the TCP echo p50",
+                p50.as_secs_f64() / b.as_secs_f64()
+            )
+        })
+        .unwrap_or_default();
     println!(
-        "{name:<34} n={:<6} p50={:>8.1} µs  p99={:>8.1} µs",
+        "{name:<52} n={:<6} p50={:>8.1} µs  p99={:>8.1} µs{ratio}",
         samples.len(),
-        percentile(&samples, 0.5).as_secs_f64() * 1e6,
+        p50.as_secs_f64() * 1e6,
         percentile(&samples, 0.99).as_secs_f64() * 1e6
     );
+    p50
 }
 
-#[tokio::main(flavor = "multi_thread")]
-async fn main() -> anyhow::Result<()> {
-    let calls: usize = std::env::var("RPC_BENCH_CALLS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(5000);
-    let server = TestServer::start().await;
-    let mut client = server.client().await;
+/// The floor under any RPC here: a 32-byte echo over loopback TCP between two threads with
+/// blocking sockets and TCP_NODELAY, no framing, no HTTP. On a VM each wake-up of an idle
+/// vCPU costs tens to hundreds of µs, and this shows how much.
+fn tcp_echo_baseline(calls: usize) -> anyhow::Result<Vec<Duration>> {
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    let addr = listener.local_addr()?;
+    let echo = std::thread::spawn(move || -> std::io::Result<()> {
+        let (mut stream, _) = listener.accept()?;
+        stream.set_nodelay(true)?;
+        let mut buf = [0u8; 64];
+        loop {
+            let n = stream.read(&mut buf)?;
+            if n == 0 {
+                return Ok(());
+            }
+            stream.write_all(&buf[..n])?;
+        }
+    });
+    let mut stream = TcpStream::connect(addr)?;
+    stream.set_nodelay(true)?;
+    let message = [7u8; 32];
+    let mut reply = [0u8; 32];
+    let mut samples = Vec::with_capacity(calls);
+    for i in 0..calls + 500 {
+        let started = Instant::now();
+        stream.write_all(&message)?;
+        stream.read_exact(&mut reply)?;
+        if i >= 500 {
+            samples.push(started.elapsed());
+        }
+    }
+    drop(stream);
+    echo.join()
+        .map_err(|_| anyhow::anyhow!("echo thread panicked"))??;
+    Ok(samples)
+}
 
+/// The real server binary in its own process, paused, on a free loopback port.
+struct ServerProcess {
+    child: Child,
+    addr: SocketAddr,
+    _log_dir: tempfile::TempDir,
+}
+
+impl ServerProcess {
+    fn spawn() -> anyhow::Result<Self> {
+        let exe = std::env::current_exe()?;
+        let server = exe.with_file_name("wl-e2e-server");
+        anyhow::ensure!(
+            server.is_file(),
+            "{} is missing: build it with `cargo build --release -p weightslab-e2e --bins`",
+            server.display()
+        );
+        let log_dir = tempfile::tempdir()?;
+        let mut child = Command::new(&server)
+            .args([
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--start-paused",
+            ])
+            .args(["--no-progress", "--thumbnails", "cpu", "--log-dir"])
+            .arg(log_dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()?;
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| anyhow::anyhow!("no stdout"))?;
+        let mut lines = BufReader::new(stdout).lines();
+        let addr = loop {
+            let line = lines.next().ok_or_else(|| {
+                anyhow::anyhow!("the server exited before printing its address")
+            })??;
+            if let Some(rest) = line.split("listening on http://").nth(1) {
+                break rest.split_whitespace().next().unwrap_or_default().parse()?;
+            }
+        };
+        // Keep draining its output so it never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Ok(Self {
+            child,
+            addr,
+            _log_dir: log_dir,
+        })
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Sequential gRPC and gRPC-Web latency, then gRPC throughput, against `addr`.
+async fn measure(
+    label: &str,
+    addr: SocketAddr,
+    calls: usize,
+    baseline: Duration,
+) -> anyhow::Result<()> {
+    let mut client = ExperimentServiceClient::connect(format!("http://{addr}")).await?;
     for _ in 0..500 {
         client
             .get_evaluation_status(GetEvaluationStatusRequest {})
@@ -49,14 +164,15 @@ async fn main() -> anyhow::Result<()> {
             .await?;
         samples.push(started.elapsed());
     }
-    report("gRPC unary (GetEvaluationStatus)", samples);
+    report(
+        &format!("{label}: gRPC unary (GetEvaluationStatus)"),
+        samples,
+        Some(baseline),
+    );
 
     let http = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
     let body = Bytes::from(web_frame(&GetEvaluationStatusRequest {}.encode_to_vec()));
-    let url = format!(
-        "http://{}/ExperimentService/GetEvaluationStatus",
-        server.addr
-    );
+    let url = format!("http://{addr}/ExperimentService/GetEvaluationStatus");
     let web_call = || {
         let request = http::Request::post(&url)
             .header("content-type", "application/grpc-web+proto")
@@ -80,7 +196,11 @@ async fn main() -> anyhow::Result<()> {
         web_call().await?;
         samples.push(started.elapsed());
     }
-    report("gRPC-Web unary (HTTP/1.1, binary)", samples);
+    report(
+        &format!("{label}: gRPC-Web unary (HTTP/1.1, binary)"),
+        samples,
+        Some(baseline),
+    );
 
     let in_flight = 64;
     let window = Duration::from_secs(3);
@@ -108,9 +228,24 @@ async fn main() -> anyhow::Result<()> {
     }
     let seconds = started.elapsed().as_secs_f64();
     println!(
-        "gRPC throughput, {in_flight} in flight        {:.0} calls/s ({total} calls in {seconds:.1} s)",
+        "{label}: gRPC throughput, {in_flight} in flight {:.0} calls/s ({total} calls in {seconds:.1} s)",
         total as f64 / seconds
     );
+    Ok(())
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() -> anyhow::Result<()> {
+    let calls: usize = std::env::var("RPC_BENCH_CALLS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5000);
+    let echo = tokio::task::spawn_blocking(move || tcp_echo_baseline(calls)).await??;
+    let baseline = report("baseline: raw TCP echo, two threads", echo, None);
+    let server = TestServer::start().await;
+    measure("in-process", server.addr, calls, baseline).await?;
     server.shutdown().await;
+    let process = ServerProcess::spawn()?;
+    measure("separate process", process.addr, calls, baseline).await?;
     Ok(())
 }
