@@ -23,7 +23,7 @@ pub use cache::CacheStats;
 pub use encode::{JPEG_QUALITY, ThumbFormat, encode};
 pub use error::MediaError;
 pub use gpu::{AdapterPolicy, GpuResizer, ResizeJob, describe_adapter, is_hardware, resize_gpu};
-pub use raster::{Channels, ImageSource, Raster};
+pub use raster::{Channels, ImageSource, Raster, SizedDecode};
 pub use resize_cpu::{ResizeFilter, resize_cpu};
 pub use size::{DEFAULT_BOX, MAX_PERCENT, MAX_SIDE, SizeSpec};
 pub use thumbnailer::{

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use image::{DynamicImage, ImageReader, Limits};
 
-use crate::MediaError;
+use crate::{MediaError, SizeSpec};
 
 /// Largest side of an encoded source we agree to decode; guards against decompression bombs.
 const MAX_DECODE_SIDE: u32 = 16_384;
@@ -107,6 +107,92 @@ impl Raster {
     }
 }
 
+/// A source decoded for one thumbnail size: maybe smaller than the source, never smaller
+/// than the thumbnail.
+#[derive(Debug, Clone)]
+pub struct SizedDecode {
+    pub raster: Raster,
+    /// The source's own size (before any decode-time scaling).
+    pub source_width: u32,
+    pub source_height: u32,
+    /// The thumbnail size `size` asks for, for this source.
+    pub width: u32,
+    pub height: u32,
+}
+
+impl Raster {
+    /// Decodes `source` for a thumbnail of `size`. A JPEG is decoded at the smallest of its
+    /// 1/8, 1/4, 1/2 and full DCT scales that still covers the thumbnail, which skips most
+    /// of the decoding work for a small thumbnail of a large photo; everything else (and a
+    /// JPEG the scaled decoder cannot read) is decoded in full.
+    pub fn decode_for(
+        key: &str,
+        source: &ImageSource,
+        size: SizeSpec,
+    ) -> Result<SizedDecode, MediaError> {
+        if let ImageSource::Encoded(bytes) = source
+            && bytes.starts_with(&[0xFF, 0xD8, 0xFF])
+            && let Some(scaled) = decode_jpeg_scaled(bytes, size)?
+        {
+            return Ok(scaled);
+        }
+        let raster = Raster::decode(key, source)?;
+        let (width, height) = size.output_dims(raster.width, raster.height)?;
+        Ok(SizedDecode {
+            source_width: raster.width,
+            source_height: raster.height,
+            raster,
+            width,
+            height,
+        })
+    }
+}
+
+/// The DCT-scaled JPEG decode, or `None` when this decoder cannot handle the file (CMYK,
+/// 16-bit, damaged, unusual coding): the caller then decodes it the general way, which also
+/// gives the error message a damaged file deserves.
+fn decode_jpeg_scaled(bytes: &[u8], size: SizeSpec) -> Result<Option<SizedDecode>, MediaError> {
+    let mut decoder = jpeg_decoder::Decoder::new(Cursor::new(bytes));
+    if decoder.read_info().is_err() {
+        return Ok(None);
+    }
+    let Some(info) = decoder.info() else {
+        return Ok(None);
+    };
+    let channels = match info.pixel_format {
+        jpeg_decoder::PixelFormat::L8 => Channels::Gray,
+        jpeg_decoder::PixelFormat::RGB24 => Channels::Rgb,
+        _ => return Ok(None),
+    };
+    let (source_width, source_height) = (u32::from(info.width), u32::from(info.height));
+    if source_width > MAX_DECODE_SIDE || source_height > MAX_DECODE_SIDE {
+        return Ok(None);
+    }
+    let (width, height) = size.output_dims(source_width, source_height)?;
+    let want = |side: u32| u16::try_from(side).unwrap_or(u16::MAX);
+    let Ok((decoded_width, decoded_height)) = decoder.scale(want(width), want(height)) else {
+        return Ok(None);
+    };
+    let Ok(pixels) = decoder.decode() else {
+        return Ok(None);
+    };
+    let Ok(raster) = Raster::new(
+        u32::from(decoded_width),
+        u32::from(decoded_height),
+        channels,
+        pixels.into(),
+    ) else {
+        return Ok(None);
+    };
+    Ok(Some(SizedDecode {
+        raster,
+        source_width,
+        source_height,
+        width,
+        height,
+    }))
+}
+
 fn decode_file(bytes: &[u8]) -> Result<Raster, String> {
     if bytes.is_empty() {
         return Err("the file is empty; expected PNG, JPEG, WebP, BMP or GIF bytes".to_string());
@@ -181,5 +267,93 @@ mod tests {
         let r = Raster::decode("g", &ImageSource::Encoded(png.into())).unwrap();
         assert_eq!(r.channels, Channels::Gray);
         assert_eq!(&r.pixels[..], &[0, 40, 80, 1, 41, 81]);
+    }
+
+    fn jpeg(width: u32, height: u32, rgb: bool) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        let img = if rgb {
+            DynamicImage::ImageRgb8(image::RgbImage::from_fn(width, height, |x, y| {
+                image::Rgb([(x * 255 / width) as u8, (y * 255 / height) as u8, 90])
+            }))
+        } else {
+            DynamicImage::ImageLuma8(image::GrayImage::from_fn(width, height, |x, y| {
+                image::Luma([((x + y) * 255 / (width + height)) as u8])
+            }))
+        };
+        img.write_to(&mut Cursor::new(&mut bytes), image::ImageFormat::Jpeg)
+            .unwrap();
+        bytes
+    }
+
+    fn psnr(a: &[u8], b: &[u8]) -> f64 {
+        assert_eq!(a.len(), b.len());
+        let mse = a
+            .iter()
+            .zip(b)
+            .map(|(x, y)| (f64::from(*x) - f64::from(*y)).powi(2))
+            .sum::<f64>()
+            / a.len() as f64;
+        10.0 * (255.0f64 * 255.0 / mse.max(1e-9)).log10()
+    }
+
+    /// A large JPEG is decoded at a DCT scale between the thumbnail and the source, and the
+    /// thumbnail made from it matches the one made from a full decode.
+    #[test]
+    fn large_jpeg_decodes_at_a_smaller_scale_for_a_small_thumbnail() {
+        for rgb in [true, false] {
+            let source = ImageSource::Encoded(jpeg(512, 384, rgb).into());
+            let size = SizeSpec::Fit {
+                width: 64,
+                height: 64,
+            };
+            let scaled = Raster::decode_for("big", &source, size).unwrap();
+            assert_eq!((scaled.source_width, scaled.source_height), (512, 384));
+            assert_eq!((scaled.width, scaled.height), (64, 48));
+            assert_eq!((scaled.raster.width, scaled.raster.height), (64, 48));
+            let full = Raster::decode("big", &source).unwrap();
+            assert_eq!((full.width, full.height), (512, 384));
+            let a = crate::resize_cpu::resize_cpu(&scaled.raster, 64, 48).unwrap();
+            let b = crate::resize_cpu::resize_cpu(&full, 64, 48).unwrap();
+            assert_eq!(a.channels, b.channels);
+            let quality = psnr(&a.pixels, &b.pixels);
+            assert!(
+                quality > 30.0,
+                "scaled decode differs: PSNR {quality:.1} dB"
+            );
+        }
+    }
+
+    /// Upscaling keeps the full decode, and a percentage size is taken of the source's size.
+    #[test]
+    fn jpeg_sizes_refer_to_the_source() {
+        let small = ImageSource::Encoded(jpeg(28, 28, false).into());
+        let up = Raster::decode_for(
+            "s",
+            &small,
+            SizeSpec::Fit {
+                width: 64,
+                height: 64,
+            },
+        )
+        .unwrap();
+        assert_eq!((up.raster.width, up.width), (28, 64));
+        let big = ImageSource::Encoded(jpeg(400, 200, true).into());
+        let half = Raster::decode_for("b", &big, SizeSpec::Percent(50)).unwrap();
+        assert_eq!((half.width, half.height), (200, 100));
+        assert_eq!((half.raster.width, half.raster.height), (200, 100));
+    }
+
+    /// A damaged JPEG falls back to the general decoder and gets its per-sample error.
+    #[test]
+    fn damaged_jpeg_is_a_decode_error() {
+        let mut bytes = jpeg(64, 64, true);
+        bytes.truncate(40);
+        let err = Raster::decode_for(
+            "bad",
+            &ImageSource::Encoded(bytes.into()),
+            SizeSpec::Default,
+        )
+        .unwrap_err();
+        assert!(matches!(err, MediaError::Decode { .. }), "{err}");
     }
 }

@@ -124,7 +124,11 @@ pub struct Thumbnailer {
 
 /// A miss after decoding: the pixels and the size to make.
 struct Decoded {
+    /// The pixels to resize: the source, or a DCT-scaled decode of it (see
+    /// [`Raster::decode_for`]).
     raster: Raster,
+    source_width: u32,
+    source_height: u32,
     width: u32,
     height: u32,
     format: ThumbFormat,
@@ -290,7 +294,7 @@ impl Thumbnailer {
                 let small = resized
                     .next()
                     .ok_or_else(|| MediaError::Gpu("the batch returned too few images".into()))??;
-                Ok((small, d.format, d.raster.width, d.raster.height))
+                Ok((small, d.format, d.source_width, d.source_height))
             })
             .collect();
         self.pool
@@ -305,12 +309,13 @@ impl Thumbnailer {
 }
 
 fn decode_request(request: &ThumbRequest) -> Result<Decoded, MediaError> {
-    let raster = Raster::decode(&request.key, &request.source)?;
-    let (width, height) = request.size.output_dims(raster.width, raster.height)?;
+    let sized = Raster::decode_for(&request.key, &request.source, request.size)?;
     Ok(Decoded {
-        raster,
-        width,
-        height,
+        raster: sized.raster,
+        source_width: sized.source_width,
+        source_height: sized.source_height,
+        width: sized.width,
+        height: sized.height,
         format: request.format,
     })
 }
@@ -318,7 +323,7 @@ fn decode_request(request: &ThumbRequest) -> Result<Decoded, MediaError> {
 fn make_on_cpu(request: &ThumbRequest) -> Result<Thumbnail, MediaError> {
     let d = decode_request(request)?;
     let small = resize_cpu(&d.raster, d.width, d.height)?;
-    finish(&small, d.format, d.raster.width, d.raster.height)
+    finish(&small, d.format, d.source_width, d.source_height)
 }
 
 fn finish(
