@@ -93,7 +93,10 @@ impl Trainer {
         shared.publish(worker.snapshot());
         let thread = std::thread::Builder::new()
             .name("weightslab-trainer".into())
-            .spawn(move || worker.run())
+            .spawn(move || {
+                crate::threads::yield_to_interactive_work();
+                worker.run()
+            })
             .map_err(|e| TrainError::io("<trainer thread>", e))?;
         let thread_id = thread.thread().id();
         tracing::info!(
