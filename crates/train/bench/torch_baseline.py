@@ -3,7 +3,7 @@ SGD with momentum 0.9, on random 1x28x28 inputs with 10 classes (the digits have
 data loading is excluded on both sides' bare loops). Prints steps/s per model.
 
 Run outside CI in a throwaway venv:
-    python3 -m venv /tmp/torchvenv && /tmp/torchvenv/bin/pip install torch
+    python3 -m venv /tmp/torchvenv && /tmp/torchvenv/bin/pip install torch   # ~5 GB with its CUDA wheels
     /tmp/torchvenv/bin/python crates/train/bench/torch_baseline.py [--steps 300] [--threads 2]
 """
 
