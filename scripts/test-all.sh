@@ -35,8 +35,17 @@ stamp="$CARGO_TARGET_DIR/.rustc-version"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" != "$(rustc -V)" ]; then
   step "rustc changed: wiping $CARGO_TARGET_DIR"; rm -rf "$CARGO_TARGET_DIR"; mkdir -p "$CARGO_TARGET_DIR"
 fi
-if [ -d "$CARGO_TARGET_DIR" ] && [ "$(du -s --block-size=1G "$CARGO_TARGET_DIR" 2>/dev/null | cut -f1)" -gt 40 ]; then
-  step "target dir over 40 GB: wiping"; rm -rf "$CARGO_TARGET_DIR"; mkdir -p "$CARGO_TARGET_DIR"
+# A warm target dir saves most of the run; it is trimmed only when it grows past 60 GB or the
+# disk runs low: first the release and incremental builds this script never uses, then all.
+size_gb() { du -s --block-size=1G "$CARGO_TARGET_DIR" 2>/dev/null | cut -f1; }
+free_gb() { df --output=avail -BG "$CARGO_TARGET_DIR" 2>/dev/null | tail -n1 | tr -dc 0-9; }
+too_big() { [ "$(size_gb)" -gt 60 ] || [ "$(free_gb)" -lt 10 ]; }
+if [ -d "$CARGO_TARGET_DIR" ] && too_big; then
+  step "target dir $(size_gb) GB, disk $(free_gb) GB free: dropping release/ and incremental/"
+  rm -rf "$CARGO_TARGET_DIR/release" "$CARGO_TARGET_DIR/debug/incremental"
+  if too_big; then
+    step "still too big: wiping $CARGO_TARGET_DIR"; rm -rf "$CARGO_TARGET_DIR"; mkdir -p "$CARGO_TARGET_DIR"
+  fi
 fi
 rustc -V > "$stamp"
 export CARGO_INCREMENTAL=0 CARGO_TERM_COLOR=never
