@@ -99,6 +99,52 @@ pub fn paused_demo() -> RunConfig {
     run
 }
 
+/// Starts the `weightslab` binary at `binary` as a user would: `serve` on a free loopback port,
+/// training paused, CPU thumbnails, no progress bar, logging to `log_dir`, then `extra` flags.
+/// Returns the child once it printed its address; its stdout keeps being drained in the
+/// background so it never blocks on a full pipe.
+pub fn spawn_server_process(
+    binary: &std::path::Path,
+    log_dir: &std::path::Path,
+    extra: &[&str],
+) -> std::io::Result<(std::process::Child, SocketAddr)> {
+    use std::io::{BufRead, BufReader, Error};
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(binary)
+        .args([
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--start-paused",
+        ])
+        .args(["--no-progress", "--thumbnails", "cpu", "--log-dir"])
+        .arg(log_dir)
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let stdout = child
+        .stdout
+        .take()
+        .ok_or_else(|| Error::other("the server's stdout is not piped"))?;
+    let mut lines = BufReader::new(stdout).lines();
+    let addr = loop {
+        let line = lines
+            .next()
+            .ok_or_else(|| Error::other("the server exited before printing its address"))??;
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            let address = rest.split_whitespace().next().unwrap_or_default();
+            break address
+                .parse()
+                .map_err(|e| Error::other(format!("bad address {address:?}: {e}")))?;
+        }
+    };
+    std::thread::spawn(move || lines.for_each(drop));
+    Ok((child, addr))
+}
+
 /// One frame of a gRPC-Web body.
 #[derive(Debug, Clone, PartialEq)]
 pub enum WebFrame {

@@ -4,8 +4,7 @@
 // Test code: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used)]
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 
 use weightslab_e2e::proto::*;
 
@@ -19,43 +18,13 @@ fn spawn(log_dir: &std::path::Path) -> Process {
 }
 
 fn spawn_with(log_dir: &std::path::Path, extra: &[&str]) -> Process {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wl-e2e-server"))
-        .args([
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--start-paused",
-            "--no-progress",
-            "--thumbnails",
-            "cpu",
-            "--log-dir",
-        ])
-        .arg(log_dir)
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("server starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let port = loop {
-        let line = lines
-            .next()
-            .expect("server printed its address")
-            .expect("stdout line");
-        if let Some(rest) = line.split("listening on http://").nth(1) {
-            let address = rest.split_whitespace().next().unwrap_or_default();
-            break address
-                .rsplit(':')
-                .next()
-                .unwrap_or_default()
-                .parse()
-                .expect("port");
-        }
-    };
-    Process { child, port }
+    let binary = std::path::Path::new(env!("CARGO_BIN_EXE_wl-e2e-server"));
+    let (child, addr) =
+        weightslab_e2e::spawn_server_process(binary, log_dir, extra).expect("server starts");
+    Process {
+        child,
+        port: addr.port(),
+    }
 }
 
 async fn client(port: u16) -> ExperimentServiceClient<tonic::transport::Channel> {

@@ -192,7 +192,7 @@ fn for_each_sample(
 }
 
 /// The values of a contiguous f32 tensor argument.
-fn values<'a>(
+pub(crate) fn values<'a>(
     storage: &'a CpuStorage,
     layout: &Layout,
     op: &'static str,

@@ -24,11 +24,7 @@ fn view<'a>(
     op: &'static str,
 ) -> candle_core::Result<(&'a [f32], [usize; 4])> {
     let (b, c, h, w) = layout.shape().dims4()?;
-    let data = storage.as_slice::<f32>()?;
-    let (start, end) = layout
-        .contiguous_offsets()
-        .ok_or_else(|| candle_core::Error::RequiresContiguous { op })?;
-    Ok((&data[start..end], [b, c, h, w]))
+    Ok((crate::conv::values(storage, layout, op)?, [b, c, h, w]))
 }
 
 /// Index (within one h×w plane) and value of the largest of the 2×2 window at (oy, ox);

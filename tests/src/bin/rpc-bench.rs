@@ -6,9 +6,9 @@
 //! Run: `cargo build --release -p weightslab-e2e --bins && target/release/rpc-bench`
 //! (`RPC_BENCH_CALLS` sets the number of sequential calls, default 5000).
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 use http_body_util::{BodyExt, Full};
@@ -99,35 +99,7 @@ impl ServerProcess {
             server.display()
         );
         let log_dir = tempfile::tempdir()?;
-        let mut child = Command::new(&server)
-            .args([
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                "0",
-                "--start-paused",
-            ])
-            .args(["--no-progress", "--thumbnails", "cpu", "--log-dir"])
-            .arg(log_dir.path())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()?;
-        let stdout = child
-            .stdout
-            .take()
-            .ok_or_else(|| anyhow::anyhow!("no stdout"))?;
-        let mut lines = BufReader::new(stdout).lines();
-        let addr = loop {
-            let line = lines.next().ok_or_else(|| {
-                anyhow::anyhow!("the server exited before printing its address")
-            })??;
-            if let Some(rest) = line.split("listening on http://").nth(1) {
-                break rest.split_whitespace().next().unwrap_or_default().parse()?;
-            }
-        };
-        // Keep draining its output so it never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
+        let (child, addr) = weightslab_e2e::spawn_server_process(&server, log_dir.path(), &[])?;
         Ok(Self {
             child,
             addr,
