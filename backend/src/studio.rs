@@ -87,11 +87,12 @@ impl Studio {
 }
 
 fn serve_embedded(path: &str) -> Response {
-    let path = if path.is_empty() { "index.html" } else { path };
-    if let Some(file) = EmbeddedStudio::get(path) {
+    if !path.is_empty()
+        && let Some(file) = EmbeddedStudio::get(path)
+    {
         return file_response(path, file.data.into_owned(), path == "index.html");
     }
-    if looks_like_asset(path) {
+    if looks_like_asset(path) && path != "index.html" {
         return (StatusCode::NOT_FOUND, "not found\n").into_response();
     }
     match EmbeddedStudio::get("index.html") {

@@ -3,8 +3,12 @@
 //! process tree (WebKit helpers included) while training is paused. Needs a display
 //! (e.g. `Xvfb :99` and `DISPLAY=:99`).
 //!
-//!   weightslab-desktop-bench [--app PATH] [--runs N] [--idle-secs S] [--training]
+//!   cargo run --release -p weightslab-desktop --example desktop-bench -- \
+//!       [--app PATH] [--runs N] [--settle-secs S] [--idle-secs S] [--training]
+//!
+//! An example rather than a `[[bin]]`, because Tauri bundles every binary of the crate.
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
@@ -19,22 +23,32 @@ use weightslab_desktop::procstat;
 struct Options {
     app: PathBuf,
     runs: usize,
+    settle_secs: f64,
     idle_secs: f64,
     training: bool,
 }
 
 fn options() -> anyhow::Result<Options> {
+    // Examples land in `target/<profile>/examples/`, the app one folder up.
     let mut app = std::env::current_exe()?
         .parent()
-        .context("the bench binary has no folder")?
+        .and_then(|examples| examples.parent())
+        .context("the bench binary has no profile folder above it")?
         .join("weightslab-desktop");
-    let (mut runs, mut idle_secs, mut training) = (3, 10.0, false);
+    // The first thumbnails, curves and WebKit's own start-up work take several seconds after
+    // the first paint on 2 cores; measuring earlier reads start-up, not idle.
+    let (mut runs, mut settle_secs, mut idle_secs, mut training) = (3, 20.0, 10.0, false);
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().with_context(|| format!("{name} needs a value"));
         match arg.as_str() {
             "--app" => app = PathBuf::from(value("--app")?),
             "--runs" => runs = value("--runs")?.parse().context("--runs takes a count")?,
+            "--settle-secs" => {
+                settle_secs = value("--settle-secs")?
+                    .parse()
+                    .context("--settle-secs takes seconds")?
+            }
             "--idle-secs" => {
                 idle_secs = value("--idle-secs")?
                     .parse()
@@ -42,13 +56,14 @@ fn options() -> anyhow::Result<Options> {
             }
             "--training" => training = true,
             other => bail!(
-                "unknown argument {other:?}; use --app PATH, --runs N, --idle-secs S, --training"
+                "unknown argument {other:?}; use --app PATH, --runs N, --settle-secs S, --idle-secs S, --training"
             ),
         }
     }
     Ok(Options {
         app,
         runs,
+        settle_secs,
         idle_secs,
         training,
     })
@@ -81,8 +96,14 @@ struct Run {
     listening: Duration,
     first_samples_call: Option<Duration>,
     painted: Option<Duration>,
-    idle_cpu_percent: Option<f64>,
+    idle_cpu: Option<IdleCpu>,
     exit_ok: bool,
+}
+
+/// CPU use while idle, in percent of one core: the app process and WebKit's helpers.
+struct IdleCpu {
+    app: f64,
+    helpers: f64,
 }
 
 fn one_run(options: &Options, measure_idle: bool) -> anyhow::Result<Run> {
@@ -147,15 +168,28 @@ fn one_run(options: &Options, measure_idle: bool) -> anyhow::Result<Run> {
         std::thread::sleep(Duration::from_millis(20));
     }
     let listening = listening.context("the app never printed its Studio URL")?;
-    let idle_cpu_percent = if measure_idle && painted.is_some() {
-        // Let the first thumbnails and curves settle before measuring the steady state.
-        std::thread::sleep(Duration::from_secs(3));
+    let idle_cpu = if measure_idle && painted.is_some() {
+        std::thread::sleep(Duration::from_secs_f64(options.settle_secs));
         let before = procstat::tree_ticks(child.id());
         let window = Instant::now();
         std::thread::sleep(Duration::from_secs_f64(options.idle_secs));
         let after = procstat::tree_ticks(child.id());
-        let ticks = procstat::ticks_between(&before, &after) as f64;
-        Some(100.0 * ticks / clock_ticks_per_second() / window.elapsed().as_secs_f64())
+        let percent = |ticks: u64| {
+            100.0 * ticks as f64 / clock_ticks_per_second() / window.elapsed().as_secs_f64()
+        };
+        let app_only = |ticks: &BTreeMap<u32, u64>| {
+            ticks
+                .iter()
+                .filter(|(pid, _)| **pid == child.id())
+                .map(|(pid, t)| (*pid, *t))
+                .collect::<BTreeMap<_, _>>()
+        };
+        let all = procstat::ticks_between(&before, &after);
+        let app = procstat::ticks_between(&app_only(&before), &app_only(&after));
+        Some(IdleCpu {
+            app: percent(app),
+            helpers: percent(all.saturating_sub(app)),
+        })
     } else {
         None
     };
@@ -169,7 +203,7 @@ fn one_run(options: &Options, measure_idle: bool) -> anyhow::Result<Run> {
         listening,
         first_samples_call: first_call,
         painted,
-        idle_cpu_percent,
+        idle_cpu,
         exit_ok: status.success(),
     })
 }
@@ -186,8 +220,9 @@ fn main() -> anyhow::Result<()> {
         );
     }
     println!(
-        "run  listening_ms  first_GetDataSamples_ms  first_paint_ms  idle_cpu_%({}s, {})  exit_ok",
+        "run  listening_ms  first_GetDataSamples_ms  first_paint_ms  idle_cpu_%_app+webkit({}s after {}s, {})  exit_ok",
         options.idle_secs,
+        options.settle_secs,
         if options.training {
             "training"
         } else {
@@ -202,9 +237,12 @@ fn main() -> anyhow::Result<()> {
             ms(Some(result.listening)),
             ms(result.first_samples_call),
             ms(result.painted),
-            result
-                .idle_cpu_percent
-                .map_or("-".into(), |p| format!("{p:.1}")),
+            result.idle_cpu.map_or("-".into(), |cpu| format!(
+                "{:.1}+{:.1}={:.1}",
+                cpu.app,
+                cpu.helpers,
+                cpu.app + cpu.helpers
+            )),
             result.exit_ok
         );
         paints.extend(result.painted);
