@@ -14,6 +14,8 @@ export default defineConfig({
     reportCompressedSize: false,
     chunkSizeWarningLimit: 400,
   },
+  // The grid's page worker (src/grid/pageworker.ts) is a module worker of its own.
+  worker: { format: "es" },
   server: {
     proxy: {
       "/ExperimentService": "http://127.0.0.1:50051",

@@ -35,6 +35,11 @@ export function saveToken(token: string | null): void {
 
 let currentToken: string | null = loadToken();
 
+/** The token calls go out with now (the grid's page worker sends it along with its own calls). */
+export function currentAuth(): { token: string | null; clientId: string } {
+  return { token: currentToken, clientId };
+}
+
 const authInterceptor: Interceptor = (next) => async (req) => {
   if (currentToken) req.header.set("authorization", `Bearer ${currentToken}`);
   req.header.set("x-wl-client-id", clientId);

@@ -30,10 +30,14 @@ export function clear(el: Element): void {
   while (el.firstChild) el.removeChild(el.firstChild);
 }
 
+/** One formatter for all integers: `toLocaleString` builds a new one on every call, which made
+ *  it the costliest line of painting a screen of grid cells. */
+const INTEGER = new Intl.NumberFormat("en-US");
+
 /** Formats a number compactly for dense UIs: 0.01234 -> "0.0123", 12345 -> "12,345". */
 export function fmtNum(v: number | undefined, digits = 4): string {
   if (v === undefined || Number.isNaN(v)) return "–";
-  if (Number.isInteger(v)) return v.toLocaleString("en-US");
+  if (Number.isInteger(v)) return INTEGER.format(v);
   const abs = Math.abs(v);
   if (abs !== 0 && (abs < 1e-3 || abs >= 1e6)) return v.toExponential(2);
   return Number(v.toPrecision(digits)).toString();

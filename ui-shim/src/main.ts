@@ -49,18 +49,24 @@ function boot(): void {
 
   // The first page and the counts go out together: the page answer carries the view size too.
   grid.prime();
-  void query.refreshCounts();
+  const firstCounts = query.refreshCounts();
   startHeartbeat();
   plots.start();
   void attempt("Reading metadata columns", () => api.getMetaData({ startIndex: 0, recordsCnt: 0 })).then((m) => {
     if (m?.success) query.setColumns(m.allMetadataNames);
   });
 
+  // Coming online with no samples shown means the start-up calls failed (server not up yet,
+  // token missing): load again. The first heartbeat usually answers while those calls are still
+  // on their way, so wait for them rather than cancel and repeat the first page.
   let wasOnline = false;
   bus.on("conn", (c) => {
-    if (c === "online" && !wasOnline && state.counts.all === 0) {
-      void query.refreshCounts();
-      bus.emit("view", undefined);
+    if (c === "online" && !wasOnline) {
+      void firstCounts.then(() => {
+        if (state.counts.all !== 0 || state.conn !== "online") return;
+        void query.refreshCounts();
+        bus.emit("view", undefined);
+      });
     }
     wasOnline = c === "online";
   });

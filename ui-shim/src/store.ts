@@ -51,6 +51,8 @@ export const bus = new Emitter<{
   selection: number;
   /** Samples were edited: counts and the detail panel may need a refresh. */
   edited: void;
+  /** The grid started (true) or stopped (false) scrolling: other panels hold costly redraws. */
+  scrolling: boolean;
 }>();
 
 export function hpNumber(hps: HyperParameterDesc[], ...names: string[]): number | undefined {

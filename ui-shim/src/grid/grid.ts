@@ -9,7 +9,8 @@ import { bus, state } from "../store";
 import { PageCache, type PageSource } from "./pages";
 import { moveFocus, Selection } from "./selection";
 import { setDiscarded, tagSamples, untagSamples } from "./edits";
-import { splitColor } from "./colors";
+import { lossColor, splitColor } from "./colors";
+import { ImagePacer } from "./imagepacer";
 import type { Sample } from "./records";
 
 /** Cell widths a person can pick from: dense for scanning, large for judging one image. */
@@ -31,11 +32,10 @@ function savedSize(): CellSize {
 const OVERSCAN_ROWS = 1;
 /** Pages are requested once the scroll has rested this long, not for every screen flown past. */
 const SETTLE_MS = 120;
-/** Main-thread time per frame spent registering thumbnail blobs. */
-const THUMB_BUDGET_MS = 6;
 
 interface CellEl {
   root: HTMLDivElement;
+  thumb: HTMLDivElement;
   img: HTMLImageElement;
   id: HTMLSpanElement;
   lbl: HTMLSpanElement;
@@ -44,6 +44,7 @@ interface CellEl {
   tags: HTMLDivElement;
   index: number;
   sample: Sample | undefined;
+  /** The thumbnail URL this cell is to show (the pacer may not have set it yet). */
   url: string | undefined;
 }
 
@@ -62,16 +63,16 @@ export class Grid {
   private cellH = this.minW + META_H[this.size];
   private active = new Map<number, CellEl>();
   private pool: CellEl[] = [];
+  private images = new ImagePacer();
   private frame = 0;
   /** Viewport size, kept by the ResizeObserver so rendering never forces a layout to read it. */
   private viewW = 0;
   private viewH = 0;
   private dragging = false;
   private firstPaintMarked = false;
-  /** Cells waiting for their thumbnail's blob URL; made a few per frame, see pumpThumbs. */
-  private pendingThumbs = new Set<CellEl>();
-  private thumbFrame = 0;
   private lastScroll = 0;
+  /** Told to the bus: a person is scrolling (until the scroll has rested SETTLE_MS). */
+  private scrolling = false;
   /** The next scroll event comes from our own jump to the top, not from a person scrolling. */
   private jumped = false;
   private settleTimer: ReturnType<typeof setTimeout> | undefined;
@@ -94,7 +95,13 @@ export class Grid {
       "scroll",
       () => {
         if (this.jumped) this.jumped = false;
-        else this.lastScroll = performance.now();
+        else {
+          this.lastScroll = performance.now();
+          if (!this.scrolling) {
+            this.scrolling = true;
+            bus.emit("scrolling", true);
+          }
+        }
         this.schedule();
       },
       { passive: true },
@@ -227,7 +234,11 @@ export class Grid {
     // One extra screen of prefetch in the scroll direction keeps scrolling from showing blanks.
     const screen = Math.ceil(this.viewH / this.cellH) * this.cols;
     const moving = performance.now() - this.lastScroll < SETTLE_MS;
-    this.cache.want(first - screen, last + screen, this.total, !moving);
+    this.cache.want(first, last, this.total, !moving, screen);
+    if (!moving && this.scrolling) {
+      this.scrolling = false;
+      bus.emit("scrolling", false);
+    }
     if (moving && this.settleTimer === undefined) {
       this.settleTimer = setTimeout(() => {
         this.settleTimer = undefined;
@@ -261,21 +272,21 @@ export class Grid {
     const pred = h("span", { class: "b-pred", title: "prediction" });
     const loss = h("span", { class: "b-loss", title: "loss" });
     const tags = h("div", { class: "cell-tags" });
+    const thumb = h("div", { class: "thumb" }, img);
     const root = h(
       "div",
       { class: "cell", role: "gridcell" },
-      h("div", { class: "thumb" }, img),
+      thumb,
       tags,
       h("div", { class: "cell-meta" }, h("div", { class: "meta-row" }, lbl, pred, loss), id),
     );
     this.spacer.append(root);
-    return { root, img, id, lbl, pred, loss, tags, index: -1, sample: undefined, url: undefined };
+    return { root, thumb, img, id, lbl, pred, loss, tags, index: -1, sample: undefined, url: undefined };
   }
 
   private release(c: CellEl): void {
-    this.pendingThumbs.delete(c);
     c.root.style.display = "none";
-    c.img.removeAttribute("src");
+    this.images.set(c.img, undefined);
     c.url = undefined;
     c.sample = undefined;
     c.index = -1;
@@ -295,8 +306,7 @@ export class Grid {
 
   private paint(c: CellEl): void {
     const s = this.cache.get(c.index);
-    const url = this.cache.thumb(c.index, false);
-    if (url === undefined && this.cache.thumbPending(c.index)) this.queueThumb(c);
+    const url = this.cache.thumb(c.index);
     const selected = s ? this.sel.has(s.id) : false;
     const focused = c.index === this.sel.focus;
     c.root.classList.toggle("sel", selected);
@@ -306,7 +316,7 @@ export class Grid {
     c.root.dataset.i = String(c.index);
     if (!s) {
       c.root.className = `cell loading${selected ? " sel" : ""}${focused ? " focus" : ""}`;
-      c.img.removeAttribute("src");
+      this.images.set(c.img, undefined);
       c.url = undefined;
       c.id.textContent = "";
       c.lbl.textContent = "";
@@ -316,13 +326,12 @@ export class Grid {
       return;
     }
     c.root.className = `cell${s.discarded ? " discarded" : ""}${selected ? " sel" : ""}${focused ? " focus" : ""}`;
-    c.root.style.setProperty("--split", splitColor(s.origin));
+    c.thumb.style.borderTopColor = splitColor(s.origin);
     c.root.dataset.id = s.id;
     c.root.title = `${s.origin} #${s.id}${s.tags.length ? `\ntags: ${s.tags.join(", ")}` : ""}`;
     if (url !== c.url) {
       c.url = url;
-      if (url) c.img.src = url;
-      else c.img.removeAttribute("src");
+      this.images.set(c.img, url);
     }
     c.id.textContent = s.id;
     const label = s.labelText ?? (s.label !== undefined ? fmtNum(s.label) : "");
@@ -331,34 +340,9 @@ export class Grid {
     c.pred.textContent = pred ? `→${pred}` : "";
     c.pred.classList.toggle("wrong", label !== "" && pred !== "" && label !== pred);
     c.loss.textContent = s.loss !== undefined ? fmtNum(s.loss, 3) : "";
-    c.loss.style.setProperty("--heat", String(Math.min(1, (s.loss ?? 0) / 3)));
+    c.loss.style.color = lossColor(s.loss);
     c.tags.textContent = "";
     for (const t of s.tags.slice(0, 3)) c.tags.append(h("span", { class: "tag-pill" }, t));
-  }
-
-  private queueThumb(c: CellEl): void {
-    this.pendingThumbs.add(c);
-    if (!this.thumbFrame) this.thumbFrame = requestAnimationFrame(() => this.pumpThumbs());
-  }
-
-  /**
-   * Blob registration is costly in Chrome, so a fast scroll would turn it into long tasks:
-   * thumbnails are made within a per-frame budget, and cells that scrolled on are skipped.
-   */
-  private pumpThumbs(): void {
-    this.thumbFrame = 0;
-    const start = performance.now();
-    for (const c of this.pendingThumbs) {
-      this.pendingThumbs.delete(c);
-      if (c.index < 0 || this.active.get(c.index) !== c) continue;
-      const url = this.cache.thumb(c.index, true);
-      if (url && url !== c.url) {
-        c.url = url;
-        c.img.src = url;
-      }
-      if (performance.now() - start > THUMB_BUDGET_MS) break;
-    }
-    if (this.pendingThumbs.size > 0) this.thumbFrame = requestAnimationFrame(() => this.pumpThumbs());
   }
 
   private repaintAll(): void {

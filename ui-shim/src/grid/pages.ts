@@ -1,16 +1,20 @@
-//! Page cache over GetDataSamples: fetches the pages the viewport needs (nearest first, a few
-//! at a time), owns the thumbnail blob URLs and revokes them when a page leaves the window.
+//! Page cache over GetDataSamples: fetches the pages the viewport needs (the visible ones
+//! first, the read-ahead once those are in, a few at a time), holds the thumbnail URLs the source
+//! made with each page and hands them back to it when the page leaves the window.
 
 import type { Sample } from "./records";
 
 export interface PageSource {
-  fetch(start: number, count: number, signal: AbortSignal, withImages: boolean): Promise<{ samples: Sample[]; viewCount?: number }>;
+  /** Samples [start, start + count) and, when `withImages`, a thumbnail URL for each ("" if none). */
+  fetch(start: number, count: number, signal: AbortSignal, withImages: boolean): Promise<{ samples: Sample[]; urls: string[]; viewCount?: number }>;
+  /** The URLs of a page that left the cache: they will not be shown again. */
+  release(urls: string[]): void;
 }
 
 interface Page {
   samples: Sample[];
-  /** undefined: not made yet; "": the sample has no image. */
-  urls: (string | undefined)[];
+  /** One per sample; "": the sample has no image. */
+  urls: string[];
 }
 
 export class PageCache {
@@ -19,6 +23,8 @@ export class PageCache {
   private inflight = new Map<number, AbortController>();
   private generation = 0;
   private wanted: number[] = [];
+  /** Pages that cover the viewport itself; read-ahead waits until none of them is in flight. */
+  private visible = new Set<number>();
   private readonly maxInflight = 4;
   private readonly maxPages: number;
   onPage: (page: number) => void = () => {};
@@ -39,29 +45,10 @@ export class PageCache {
     return page?.samples[index % this.pageSize];
   }
 
-  /**
-   * The thumbnail's blob URL, made on first use: pages fetched ahead of a fast scroll that the
-   * user never stops on cost no blob registrations. Revoked when the page leaves the cache.
-   */
-  thumb(index: number, make = true): string | undefined {
+  /** The thumbnail URL of a loaded sample; undefined when it has none or is not loaded. */
+  thumb(index: number): string | undefined {
     const page = this.pages.get(Math.floor(index / this.pageSize));
-    if (!page) return undefined;
-    const k = index % this.pageSize;
-    let url = page.urls[k];
-    if (url === undefined) {
-      if (!make) return undefined;
-      const img = page.samples[k]?.image;
-      url = img ? URL.createObjectURL(new Blob([img.bytes as BlobPart], { type: img.mime })) : "";
-      page.urls[k] = url;
-    }
-    return url === "" ? undefined : url;
-  }
-
-  /** True when the sample has an image whose blob URL has not been made yet. */
-  thumbPending(index: number): boolean {
-    const page = this.pages.get(Math.floor(index / this.pageSize));
-    const k = index % this.pageSize;
-    return !!page && page.urls[k] === undefined && page.samples[k]?.image !== undefined;
+    return page?.urls[index % this.pageSize] || undefined;
   }
 
   has(page: number): boolean {
@@ -79,7 +66,7 @@ export class PageCache {
     this.generation += 1;
     for (const c of this.inflight.values()) c.abort();
     this.inflight.clear();
-    for (const p of this.pages.values()) revoke(p);
+    for (const p of this.pages.values()) this.source.release(p.urls);
     this.pages.clear();
     this.wanted = [];
   }
@@ -97,19 +84,29 @@ export class PageCache {
   }
 
   /**
-   * Asks for the pages covering [first, last] and keeps the cache bounded around them. With
-   * `fetch` false (mid-scroll) it only cancels requests for pages that went out of range: the
-   * server would otherwise build thumbnails nobody will look at.
+   * Asks for the pages covering [first, last] (what is on screen) plus `ahead` samples of
+   * read-ahead on both sides, and keeps the cache bounded around them. On-screen pages go out
+   * first, nearest the middle first; read-ahead only once they are in, so on a busy server it
+   * never delays what the user is looking at. With `fetch` false (mid-scroll) it only cancels
+   * requests for pages that went out of range: the server would otherwise build thumbnails
+   * nobody will look at.
    */
-  want(first: number, last: number, total: number, fetch = true): void {
+  want(first: number, last: number, total: number, fetch = true, ahead = 0): void {
     if (total <= 0) return;
-    const firstPage = Math.max(0, Math.floor(first / this.pageSize));
-    const lastPage = Math.min(Math.floor((total - 1) / this.pageSize), Math.floor(last / this.pageSize));
-    const centre = (firstPage + lastPage) / 2;
+    const lastIndex = total - 1;
+    const page = (i: number) => Math.floor(Math.max(0, Math.min(lastIndex, i)) / this.pageSize);
+    const visFirst = page(first);
+    const visLast = page(last);
+    const firstPage = page(first - ahead);
+    const lastPage = page(last + ahead);
+    const centre = (visFirst + visLast) / 2;
+    const outside = (p: number) => (p < visFirst ? visFirst - p : p > visLast ? p - visLast : 0);
     const list: number[] = [];
     for (let p = firstPage; p <= lastPage; p++) if (!this.pages.has(p)) list.push(p);
-    list.sort((a, b) => Math.abs(a - centre) - Math.abs(b - centre));
+    list.sort((a, b) => outside(a) - outside(b) || Math.abs(a - centre) - Math.abs(b - centre));
     this.wanted = list;
+    this.visible.clear();
+    for (let p = visFirst; p <= visLast; p++) this.visible.add(p);
     // Answers for pages that scrolled away are no longer useful: free the connection for new ones.
     for (const [p, c] of this.inflight) {
       if (p < firstPage - 1 || p > lastPage + 1) {
@@ -124,8 +121,13 @@ export class PageCache {
 
   private pump(): void {
     while (this.inflight.size < this.maxInflight && this.wanted.length > 0) {
-      const p = this.wanted.shift() as number;
-      if (this.pages.has(p) || this.inflight.has(p)) continue;
+      const p = this.wanted[0];
+      if (this.pages.has(p) || this.inflight.has(p)) {
+        this.wanted.shift();
+        continue;
+      }
+      if (!this.visible.has(p) && [...this.inflight.keys()].some((q) => this.visible.has(q))) return;
+      this.wanted.shift();
       void this.load(p, false);
     }
   }
@@ -136,10 +138,16 @@ export class PageCache {
     this.inflight.set(page, ctl);
     try {
       const old = replace ? this.pages.get(page) : undefined;
-      const { samples, viewCount } = await this.source.fetch(page * this.pageSize, this.pageSize, ctl.signal, !old);
-      if (gen !== this.generation || ctl.signal.aborted) return;
-      let urls: (string | undefined)[] = new Array(samples.length);
+      const got = await this.source.fetch(page * this.pageSize, this.pageSize, ctl.signal, !old);
+      const { samples, viewCount } = got;
+      let urls = got.urls;
+      if (gen !== this.generation || ctl.signal.aborted) {
+        this.source.release(urls);
+        return;
+      }
       if (old) {
+        // Evicted (and its URLs released) while the refresh was out: nothing left to refresh.
+        if (this.pages.get(page) !== old) return;
         const same = samples.length === old.samples.length && samples.every((s, k) => s.id === old.samples[k].id);
         if (!same) {
           // The rows moved (a sort or filter reacted to the edit): fetch the images again.
@@ -151,7 +159,7 @@ export class PageCache {
         urls = old.urls;
       }
       const prev = this.pages.get(page);
-      if (prev && prev.urls !== urls) revoke(prev);
+      if (prev && prev.urls !== urls) this.source.release(prev.urls);
       this.pages.set(page, { samples, urls });
       if (viewCount !== undefined) this.onViewCount(viewCount);
       this.onPage(page);
@@ -172,7 +180,7 @@ export class PageCache {
     for (const p of far) {
       if (this.pages.size <= this.maxPages) break;
       const page = this.pages.get(p);
-      if (page) revoke(page);
+      if (page) this.source.release(page.urls);
       this.pages.delete(p);
     }
   }
@@ -192,8 +200,4 @@ export class PageCache {
     }
     return touched;
   }
-}
-
-function revoke(page: Page): void {
-  for (const u of page.urls) if (u) URL.revokeObjectURL(u);
 }

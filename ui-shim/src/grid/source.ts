@@ -1,20 +1,100 @@
-//! The grid's data source over the wire: GetDataSamples pages with 128×128 thumbnails.
+//! The grid's data source over the wire: GetDataSamples pages with 128×128 thumbnails, loaded
+//! by the page worker (see pageworker.ts) once it has started, on the main thread before that
+//! (the first screen should not wait for a second script) and where workers are unavailable.
 
-import { api } from "../api";
-import { parseRecord } from "./records";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { api, currentAuth } from "../api";
+import { loadPage, type FromWorker, type PageResult, type ToWorker } from "./wire";
 import type { PageSource } from "./pages";
 
-/** The real source: one GetDataSamples call with 128×128 thumbnails. */
-export const grpcSource: PageSource = {
-  async fetch(start, count, signal, withImages) {
-    const res = await api.getDataSamples(
-      { startIndex: start, recordsCnt: count, includeRawData: withImages, resizeWidth: 128, resizeHeight: 128 },
-      { signal },
-    );
-    if (!res.success && res.dataRecords.length === 0) {
-      // The server says the slice is empty: treat it as the end of the view rather than an error.
-      return { samples: [], viewCount: Number(res.viewCount) || undefined };
+interface Pending {
+  resolve: (page: PageResult) => void;
+  reject: (err: unknown) => void;
+}
+
+/** Pages through the worker: the main thread only receives ready Samples and blob URLs. */
+class WorkerSource implements PageSource {
+  ready = false;
+  private pending = new Map<number, Pending>();
+  private next = 0;
+
+  constructor(private worker: Worker) {
+    worker.addEventListener("message", (e: MessageEvent<FromWorker>) => this.receive(e.data));
+    worker.addEventListener("error", (e) => {
+      // A worker that failed fails the calls it holds; later ones stay on the main thread.
+      this.ready = false;
+      const err = new ConnectError(`the page worker failed: ${e.message || "it could not be started"}`, Code.Internal);
+      for (const p of this.pending.values()) p.reject(err);
+      this.pending.clear();
+    });
+  }
+
+  private send(msg: ToWorker): void {
+    this.worker.postMessage(msg);
+  }
+
+  private receive(msg: FromWorker): void {
+    if ("ready" in msg) {
+      this.ready = true;
+      return;
     }
-    return { samples: res.dataRecords.map(parseRecord), viewCount: res.viewCount > 0n ? Number(res.viewCount) : undefined };
-  },
-};
+    const p = this.pending.get(msg.id);
+    if (!p) {
+      // Aborted on this side after the worker had answered: give its URLs back.
+      if ("page" in msg) this.release(msg.page.urls);
+      return;
+    }
+    this.pending.delete(msg.id);
+    if ("page" in msg) p.resolve(msg.page);
+    else p.reject(new ConnectError(msg.message, msg.code as Code));
+  }
+
+  fetch(start: number, count: number, signal: AbortSignal, withImages: boolean): Promise<PageResult> {
+    return new Promise<PageResult>((resolve, reject) => {
+      const id = ++this.next;
+      this.pending.set(id, { resolve, reject });
+      signal.addEventListener("abort", () => {
+        if (!this.pending.delete(id)) return;
+        this.send({ kind: "abort", id });
+        reject(new ConnectError("the page is no longer needed", Code.Canceled));
+      });
+      this.send({ kind: "fetch", id, start, count, withImages, ...currentAuth() });
+    });
+  }
+
+  release(urls: string[]): void {
+    this.send({ kind: "revoke", urls });
+  }
+}
+
+/** The same calls on the main thread, over the Studio's own client. */
+function mainThreadSource(): PageSource {
+  return {
+    fetch: (start, count, signal, withImages) => loadPage(api, start, count, withImages, signal),
+    release(urls) {
+      for (const u of urls) if (u) URL.revokeObjectURL(u);
+    },
+  };
+}
+
+function makeSource(): PageSource {
+  const local = mainThreadSource();
+  let remote: WorkerSource;
+  try {
+    remote = new WorkerSource(new Worker(new URL("./pageworker.ts", import.meta.url), { type: "module" }));
+  } catch {
+    return local;
+  }
+  return {
+    fetch: (...args) => (remote.ready ? remote : local).fetch(...args),
+    // A blob URL can only be revoked where it was made, and revoking one made elsewhere is a
+    // no-op: both sides are told rather than remembering which side made which page.
+    release(urls) {
+      local.release(urls);
+      remote.release(urls);
+    },
+  };
+}
+
+/** The real source. Made when the Studio loads, so the worker starts alongside the first calls. */
+export const grpcSource: PageSource = makeSource();

@@ -7,7 +7,7 @@ import { h, clear, fmtNum, debounce } from "../dom";
 import { api } from "../api";
 import { attempt, toast } from "../toast";
 import { contextMenu, promptText } from "../dialog";
-import { state } from "../store";
+import { bus, state } from "../store";
 import { align, appendPoints, countPoints, replaceHistory, replaceRange, type Curve, type Store } from "./series";
 
 const RUN_COLORS = ["#5b8cff", "#3fc98f", "#f0a04b", "#d76bd9", "#5fd0e0", "#e06464", "#c9c45a"];
@@ -34,11 +34,27 @@ export class Plots {
   private runColor = new Map<string, string>();
   private timer: ReturnType<typeof setTimeout> | undefined;
   private loaded = false;
+  /** New points arrived while redraws were held (grid scrolling, tab hidden). */
+  private stale = false;
+  private held = false;
 
   constructor() {
     this.list = h("div", { class: "plot-list" }, h("div", { class: "placeholder" }, "Waiting for metrics…"));
     this.el = h("section", { class: "plots panel" }, h("div", { class: "panel-title" }, "Metrics", h("span", { class: "muted small" }, "drag to zoom · double-click to reset · right-click a point")), this.list);
     new ResizeObserver(debounce(() => this.resize(), 80)).observe(this.list);
+    // Redrawing every chart costs a frame its budget: not while the grid is being scrolled, and
+    // not for a hidden tab. The points are kept and drawn once the page is at rest.
+    bus.on("scrolling", (on) => {
+      this.held = on;
+      if (!on) this.redrawIfStale();
+    });
+    document.addEventListener("visibilitychange", () => this.redrawIfStale());
+  }
+
+  private redrawIfStale(): void {
+    if (!this.stale || this.held || document.hidden) return;
+    this.stale = false;
+    this.redrawAll();
   }
 
   start(): void {
@@ -83,7 +99,8 @@ export class Plots {
         const res = await api.getLatestLoggerData({ requestFullHistory: false, maxPoints: MAX_POINTS }, { timeoutMs: 30000 });
         if (res.points.length > 0) {
           appendPoints(this.store, res.points);
-          this.redrawAll();
+          this.stale = true;
+          this.redrawIfStale();
         }
       } catch {
         // The heartbeat owns the connection state and reports outages; a missed poll is retried.

@@ -1,0 +1,69 @@
+//! One grid page over the wire, as the page worker (or the main thread where there is no
+//! worker) loads it: the GetDataSamples call, the records turned into Samples, and one blob URL
+//! per thumbnail. Also the message shapes between the grid and the worker.
+
+import { createClient, ConnectError, type Client } from "@connectrpc/connect";
+import { createGrpcWebTransport } from "@connectrpc/connect-web";
+import { ExperimentService } from "../gen/experiment_service_pb.js";
+import { parseRecord, type Sample } from "./records";
+
+/** The grid's thumbnail size: cells are at most 148 px wide. */
+const THUMB_PX = 128;
+
+export interface PageResult {
+  samples: Sample[];
+  /** One per sample: its thumbnail's blob URL, or "" when it has none (or none was asked). */
+  urls: string[];
+  viewCount?: number;
+}
+
+/** Grid to worker. `token` and `clientId` travel with every call: the token may change. */
+export type ToWorker =
+  | { kind: "fetch"; id: number; start: number; count: number; withImages: boolean; token: string | null; clientId: string }
+  | { kind: "abort"; id: number }
+  | { kind: "revoke"; urls: string[] };
+
+/** Worker to grid: it is ready for calls; a page; or a failure as a Connect code and message. */
+export type FromWorker = { ready: true } | { id: number; page: PageResult } | { id: number; code: number; message: string };
+
+export type SampleClient = Client<typeof ExperimentService>;
+
+/** A client on `origin` that sends the current token and the tab's client id. */
+export function sampleClient(origin: string, auth: () => { token: string | null; clientId: string }): SampleClient {
+  return createClient(
+    ExperimentService,
+    createGrpcWebTransport({
+      baseUrl: origin,
+      useBinaryFormat: true,
+      interceptors: [
+        (next) => async (req) => {
+          const { token, clientId } = auth();
+          if (token) req.header.set("authorization", `Bearer ${token}`);
+          req.header.set("x-wl-client-id", clientId);
+          return next(req);
+        },
+      ],
+    }),
+  );
+}
+
+/** Loads samples [start, start + count) with their thumbnails registered as blob URLs. */
+export async function loadPage(client: SampleClient, start: number, count: number, withImages: boolean, signal: AbortSignal): Promise<PageResult> {
+  const res = await client.getDataSamples(
+    { startIndex: start, recordsCnt: count, includeRawData: withImages, resizeWidth: THUMB_PX, resizeHeight: THUMB_PX },
+    { signal },
+  );
+  if (!res.success && res.dataRecords.length === 0) {
+    // The server says the slice is empty: treat it as the end of the view rather than an error.
+    return { samples: [], urls: [], viewCount: Number(res.viewCount) || undefined };
+  }
+  const samples = res.dataRecords.map(parseRecord);
+  const urls = samples.map((s) => (s.image ? URL.createObjectURL(new Blob([s.image.bytes as BlobPart], { type: s.image.mime })) : ""));
+  return { samples, urls, viewCount: res.viewCount > 0n ? Number(res.viewCount) : undefined };
+}
+
+/** The failure of a call as it crosses to the grid: Connect's code and raw message. */
+export function describeFailure(err: unknown): { code: number; message: string } {
+  const e = ConnectError.from(err);
+  return { code: e.code, message: e.rawMessage };
+}
