@@ -1,8 +1,9 @@
 //! Issue 2's numbers: sequential unary latency (p50 / p99) of a small RPC over loopback, by
 //! gRPC (HTTP/2) and gRPC-Web (HTTP/1.1, binary), and throughput with 64 calls in flight.
-//! Measured twice: against a server in this process (client and server share a runtime), and
-//! against the real binary in its own process (`wl-e2e-server`, built beside this bench), as a
-//! Studio or a Python client would see it.
+//! Measured twice: against a server in this process, and against the real binary in its own
+//! process (`wl-e2e-server`, built beside this bench), as a
+//! Studio or a Python client would see it. The sequential calls come from a client thread with
+//! a single-threaded runtime; the throughput calls from the multi-threaded runtime's workers.
 //! Run: `cargo build --release -p weightslab-e2e --bins && target/release/rpc-bench`
 //! (`RPC_BENCH_CALLS` sets the number of sequential calls, default 5000).
 
@@ -115,8 +116,8 @@ impl Drop for ServerProcess {
     }
 }
 
-/// Sequential gRPC and gRPC-Web latency, then gRPC throughput, against `addr`.
-async fn measure(
+/// Sequential gRPC and gRPC-Web latency against `addr`.
+async fn measure_latency(
     label: &str,
     addr: SocketAddr,
     calls: usize,
@@ -173,7 +174,12 @@ async fn measure(
         samples,
         Some(baseline),
     );
+    Ok(())
+}
 
+/// gRPC throughput against `addr`: 64 calls in flight for 3 s, from this runtime's workers.
+async fn measure_throughput(label: &str, addr: SocketAddr) -> anyhow::Result<()> {
+    let client = ExperimentServiceClient::connect(format!("http://{addr}")).await?;
     let in_flight = 64;
     let window = Duration::from_secs(3);
     let started = Instant::now();
@@ -206,6 +212,28 @@ async fn measure(
     Ok(())
 }
 
+/// Runs the sequential calls from a client thread of their own, on a single-threaded runtime,
+/// the way a lean client (or the Studio's one JavaScript thread) waits for each reply: the
+/// reply wakes exactly one thread. (Polled from `#[tokio::main]`'s own thread instead, every
+/// reply also crosses from a runtime worker to the main thread, which on this VM alone
+/// costs more than 100 µs.)
+fn measure_latency_from_client_thread(
+    label: &str,
+    addr: SocketAddr,
+    calls: usize,
+    baseline: Duration,
+) -> anyhow::Result<()> {
+    let label = label.to_string();
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+            .block_on(measure_latency(&label, addr, calls, baseline))
+    })
+    .join()
+    .map_err(|_| anyhow::anyhow!("the client thread panicked"))?
+}
+
 #[tokio::main(flavor = "multi_thread")]
 async fn main() -> anyhow::Result<()> {
     let calls: usize = std::env::var("RPC_BENCH_CALLS")
@@ -215,9 +243,19 @@ async fn main() -> anyhow::Result<()> {
     let echo = tokio::task::spawn_blocking(move || tcp_echo_baseline(calls)).await??;
     let baseline = report("baseline: raw TCP echo, two threads", echo, None);
     let server = TestServer::start().await;
-    measure("in-process", server.addr, calls, baseline).await?;
+    let addr = server.addr;
+    tokio::task::spawn_blocking(move || {
+        measure_latency_from_client_thread("in-process", addr, calls, baseline)
+    })
+    .await??;
+    measure_throughput("in-process", server.addr).await?;
     server.shutdown().await;
     let process = ServerProcess::spawn()?;
-    measure("separate process", process.addr, calls, baseline).await?;
+    let addr = process.addr;
+    tokio::task::spawn_blocking(move || {
+        measure_latency_from_client_thread("separate process", addr, calls, baseline)
+    })
+    .await??;
+    measure_throughput("separate process", process.addr).await?;
     Ok(())
 }
