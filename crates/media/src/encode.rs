@@ -1,6 +1,5 @@
 //! Thumbnail file formats and the encoding of a [`Raster`] into one of them.
 
-use image::codecs::jpeg::JpegEncoder;
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use image::codecs::webp::WebPEncoder;
 use image::{ExtendedColorType, ImageEncoder};
@@ -50,9 +49,7 @@ pub fn encode(raster: &Raster, format: ThumbFormat) -> Result<Vec<u8>, MediaErro
     // A 128 px JPEG is ~5 KB; reserving that avoids regrowing the buffer a few times.
     let mut out = Vec::with_capacity(px.len() / 4 + 1024);
     let result = match format {
-        ThumbFormat::Jpeg => {
-            JpegEncoder::new_with_quality(&mut out, JPEG_QUALITY).write_image(px, w, h, color)
-        }
+        ThumbFormat::Jpeg => return encode_jpeg(raster, out),
         ThumbFormat::Png => {
             PngEncoder::new_with_quality(&mut out, CompressionType::Fast, FilterType::Adaptive)
                 .write_image(px, w, h, color)
@@ -63,6 +60,32 @@ pub fn encode(raster: &Raster, format: ThumbFormat) -> Result<Vec<u8>, MediaErro
         format: format.name(),
         reason: e.to_string(),
     })?;
+    Ok(out)
+}
+
+/// JPEG through `jpeg-encoder` (4:2:0 chroma at this quality, SIMD where the CPU has it):
+/// about 5x faster than the `image` crate's encoder for a 128 px thumbnail.
+fn encode_jpeg(raster: &Raster, mut out: Vec<u8>) -> Result<Vec<u8>, MediaError> {
+    let failed = |reason: String| MediaError::Encode {
+        format: ThumbFormat::Jpeg.name(),
+        reason,
+    };
+    let side = |value: u32| {
+        u16::try_from(value).map_err(|_| {
+            failed(format!(
+                "{}x{} is too large for JPEG, whose sides are at most 65535 px; ask for a smaller size or PNG",
+                raster.width, raster.height
+            ))
+        })
+    };
+    let (width, height) = (side(raster.width)?, side(raster.height)?);
+    let color = match raster.channels {
+        Channels::Gray => jpeg_encoder::ColorType::Luma,
+        Channels::Rgb => jpeg_encoder::ColorType::Rgb,
+    };
+    jpeg_encoder::Encoder::new(&mut out, JPEG_QUALITY)
+        .encode(&raster.pixels, width, height, color)
+        .map_err(|e| failed(e.to_string()))?;
     Ok(out)
 }
 
@@ -100,6 +123,32 @@ mod tests {
                 if format != ThumbFormat::Jpeg {
                     assert_eq!(&back_grey[..], &r.pixels[..], "{format:?} must be lossless");
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn jpeg_keeps_the_picture_at_every_size() {
+        use crate::synthetic::{Pattern, psnr};
+        // Odd sizes make the encoder pad partial 8x8 and 16x16 blocks at the edges.
+        for (w, h) in [(1, 1), (7, 3), (17, 9), (128, 85), (128, 128), (301, 200)] {
+            for channels in [Channels::Gray, Channels::Rgb] {
+                let original = Pattern::Gradient.render(w, h, channels);
+                let bytes = encode(&original, ThumbFormat::Jpeg).unwrap();
+                let back = Raster::decode("t", &ImageSource::Encoded(bytes.into())).unwrap();
+                assert_eq!((back.width, back.height, back.channels), (w, h, channels));
+                let quality = psnr(&original, &back).unwrap();
+                // Chroma is kept at half resolution (4:2:0), which a 7x3 picture whose colour
+                // changes at every pixel feels; anything thumbnail-sized keeps > 30 dB.
+                let floor = if channels == Channels::Rgb && w < 16 {
+                    20.0
+                } else {
+                    30.0
+                };
+                assert!(
+                    quality > floor,
+                    "{w}x{h} {channels:?}: PSNR {quality:.1} dB"
+                );
             }
         }
     }

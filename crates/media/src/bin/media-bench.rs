@@ -3,9 +3,12 @@
 //! `cargo run --release -p weightslab-media --bin media-bench -- [ITERS]`
 //! Pages are 64 thumbnails at the default 128 px box, JPEG q85, from 28 px grey digits,
 //! 512 px raw RGB and 512 px JPEG files. "cold" clears the cache before each page; "cached"
-//! renders a page already in the cache. A pure-resize row times the resize step alone.
+//! renders a page already in the cache. A pure-resize row times the resize step alone, and a
+//! stage table splits one thread's work per thumbnail into decode, resize and encode.
 
 use std::time::{Duration, Instant};
+
+use image::ImageEncoder;
 
 use weightslab_media::synthetic::{Pattern, psnr};
 use weightslab_media::{
@@ -40,9 +43,15 @@ fn source(kind: &str, i: usize) -> ImageSource {
             }
         }
         _ => {
+            // The sources are made by the `image` crate's encoder (q85, chroma at full
+            // resolution, ~205 KB each with the noise patterns), not by our thumbnail encoder,
+            // so the decode work stays the same whatever encoder the thumbnails use.
             let r = p.render(512, 512, Channels::Rgb);
-            match encode(&r, ThumbFormat::Jpeg) {
-                Ok(bytes) => ImageSource::Encoded(bytes.into()),
+            let mut bytes = Vec::new();
+            let encoded = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 85)
+                .write_image(&r.pixels, 512, 512, image::ExtendedColorType::Rgb8);
+            match encoded {
+                Ok(()) => ImageSource::Encoded(bytes.into()),
                 Err(e) => panic!("cannot make the JPEG source: {e}"),
             }
         }
@@ -158,6 +167,55 @@ fn bench_resize_only(gpu: Option<&GpuResizer>, iters: usize) {
     }
 }
 
+/// Where a cold thumbnail's time goes, on one thread: mean microseconds per image for the
+/// size-aware decode, the CPU resize and the JPEG encode, per source kind.
+fn bench_stages(iters: usize) {
+    println!(
+        "| stage, 1 thread, mean us/image | source      | decode | resize | encode | source KB |"
+    );
+    for kind in ["28px grey", "512px RGB", "512px JPEG"] {
+        let requests = page(kind);
+        let source_kb = requests
+            .iter()
+            .map(|r| match &r.source {
+                ImageSource::Encoded(bytes) => bytes.len(),
+                ImageSource::Gray8 { pixels, .. } | ImageSource::Rgb8 { pixels, .. } => {
+                    pixels.len()
+                }
+            })
+            .sum::<usize>() as f64
+            / PAGE as f64
+            / 1024.0;
+        let (mut decode_t, mut resize_t, mut encode_t) =
+            (Duration::ZERO, Duration::ZERO, Duration::ZERO);
+        for _ in 0..iters {
+            for r in &requests {
+                let start = Instant::now();
+                let sized =
+                    Raster::decode_for(&r.key, &r.source, r.size).unwrap_or_else(|e| panic!("{e}"));
+                let decoded = Instant::now();
+                let small = resize_cpu(&sized.raster, sized.width, sized.height)
+                    .unwrap_or_else(|e| panic!("{e}"));
+                let resized = Instant::now();
+                let bytes = encode(&small, ThumbFormat::Jpeg).unwrap_or_else(|e| panic!("{e}"));
+                let encoded = Instant::now();
+                assert!(!bytes.is_empty());
+                decode_t += decoded - start;
+                resize_t += resized - decoded;
+                encode_t += encoded - resized;
+            }
+        }
+        let us = |d: Duration| d.as_secs_f64() * 1e6 / (iters * PAGE) as f64;
+        println!(
+            "| {:<30} | {kind:<11} | {:>6.0} | {:>6.0} | {:>6.0} | {source_kb:>9.1} |",
+            "",
+            us(decode_t),
+            us(resize_t),
+            us(encode_t)
+        );
+    }
+}
+
 /// Worst GPU-vs-CPU PSNR over the generated patterns, down- and upscaling, grey and RGB: the
 /// tests' agreement check, repeated on whatever adapter this machine has.
 fn agreement(gpu: &GpuResizer) {
@@ -225,6 +283,7 @@ fn main() {
         Ok(t) => bench_thumbnailer(&t, iters.div_ceil(2)),
         Err(e) => println!("(GPU path skipped: {e})"),
     }
+    bench_stages(iters);
     let gpu = GpuResizer::new(AdapterPolicy::AnyAdapter).ok();
     bench_resize_only(gpu.as_ref(), iters);
     if let Some(gpu) = &gpu {
