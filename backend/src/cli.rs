@@ -221,7 +221,9 @@ impl ServeArgs {
     }
 }
 
-fn init_tracing() {
+/// Logs to stderr at the level `WL_LOG` names (an `EnvFilter`, default `info`); the CLI and
+/// the desktop app share it. A second call is a no-op.
+pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("WL_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()

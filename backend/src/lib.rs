@@ -18,4 +18,5 @@ pub mod service;
 pub mod studio;
 
 /// Call first thing in `main` (see its safety note).
+pub use cli::init_tracing;
 pub use weightslab_train::threads::pin_thread_count;

@@ -10,12 +10,7 @@ fn main() {
     // SAFETY: first statement of main; no other thread exists yet.
     unsafe { weightslab::pin_thread_count() };
     let started = Instant::now();
-    let filter = tracing_subscriber::EnvFilter::try_from_env("WL_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+    weightslab::init_tracing();
     let args = DesktopArgs::parse();
     match weightslab_desktop::app::run(args, started) {
         Ok(code) => std::process::exit(code),
