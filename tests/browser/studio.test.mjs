@@ -84,17 +84,20 @@ describe("Studio in a browser", { timeout: 240000 }, () => {
     await setTraining(false);
     await page.click('button[title*="@reset"]');
     await page.waitForSelector('.cell[data-i="0"] img[src^="blob:"]');
-    const id0 = await page.getAttribute('.cell[data-i="0"]', "data-id");
-    const id2 = await page.getAttribute('.cell[data-i="2"]', "data-id");
     await page.click('.cell[data-i="0"]');
     await page.keyboard.press("t");
     await page.fill(".modal input", TAG);
     await page.keyboard.press("Enter");
     await page.waitForSelector(`.cell[data-i="0"] .tag-pill:text("${TAG}")`, { timeout: 8000 });
+    // The ids are read from the cells that show the edits, so the check below asks the server
+    // about the very samples the grid shows as tagged and discarded (the reset above reloads
+    // the grid, and an id read before the reload lands could name the cell's previous sample).
+    const id0 = await page.getAttribute('.cell[data-i="0"]', "data-id");
     await page.click('.cell[data-i="1"]');
     await page.click('.cell[data-i="2"]', { modifiers: ["Shift"] });
     await page.keyboard.press("d");
     await page.waitForSelector('.cell[data-i="2"].discarded', { timeout: 8000 });
+    const id2 = await page.getAttribute('.cell[data-i="2"]', "data-id");
     await shot(page, "04-tag-discard");
 
     const check = async (client) => {
