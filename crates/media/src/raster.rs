@@ -285,17 +285,6 @@ mod tests {
         bytes
     }
 
-    fn psnr(a: &[u8], b: &[u8]) -> f64 {
-        assert_eq!(a.len(), b.len());
-        let mse = a
-            .iter()
-            .zip(b)
-            .map(|(x, y)| (f64::from(*x) - f64::from(*y)).powi(2))
-            .sum::<f64>()
-            / a.len() as f64;
-        10.0 * (255.0f64 * 255.0 / mse.max(1e-9)).log10()
-    }
-
     /// A large JPEG is decoded at a DCT scale between the thumbnail and the source, and the
     /// thumbnail made from it matches the one made from a full decode.
     #[test]
@@ -314,8 +303,7 @@ mod tests {
             assert_eq!((full.width, full.height), (512, 384));
             let a = crate::resize_cpu::resize_cpu(&scaled.raster, 64, 48).unwrap();
             let b = crate::resize_cpu::resize_cpu(&full, 64, 48).unwrap();
-            assert_eq!(a.channels, b.channels);
-            let quality = psnr(&a.pixels, &b.pixels);
+            let quality = crate::synthetic::psnr(&a, &b).expect("same size and channels");
             assert!(
                 quality > 30.0,
                 "scaled decode differs: PSNR {quality:.1} dB"

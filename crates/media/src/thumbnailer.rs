@@ -10,7 +10,7 @@ use crate::encode::encode;
 use crate::gpu::{AdapterPolicy, GpuResizer, ResizeJob, describe_adapter};
 use crate::pool::WorkerPool;
 use crate::resize_cpu::resize_cpu;
-use crate::{ImageSource, MediaError, Raster, SizeSpec, ThumbFormat};
+use crate::{ImageSource, MediaError, Raster, SizeSpec, SizedDecode, ThumbFormat};
 
 /// Default cache budget (WL_THUMB_CACHE_MB).
 pub const DEFAULT_CACHE_MB: usize = 256;
@@ -122,15 +122,9 @@ pub struct Thumbnailer {
     gpu: Option<GpuResizer>,
 }
 
-/// A miss after decoding: the pixels and the size to make.
+/// A miss after decoding: the pixels and the size to make, and the format to encode.
 struct Decoded {
-    /// The pixels to resize: the source, or a DCT-scaled decode of it (see
-    /// [`Raster::decode_for`]).
-    raster: Raster,
-    source_width: u32,
-    source_height: u32,
-    width: u32,
-    height: u32,
+    sized: SizedDecode,
     format: ThumbFormat,
 }
 
@@ -272,9 +266,9 @@ impl Thumbnailer {
         let jobs: Vec<ResizeJob<'_>> = ok
             .iter()
             .map(|d| ResizeJob {
-                src: &d.raster,
-                width: d.width,
-                height: d.height,
+                src: &d.sized.raster,
+                width: d.sized.width,
+                height: d.sized.height,
             })
             .collect();
         let resized: Vec<Result<Raster, MediaError>> = match gpu.resize_batch(&jobs) {
@@ -294,7 +288,7 @@ impl Thumbnailer {
                 let small = resized
                     .next()
                     .ok_or_else(|| MediaError::Gpu("the batch returned too few images".into()))??;
-                Ok((small, d.format, d.source_width, d.source_height))
+                Ok((small, d.format, d.sized.source_width, d.sized.source_height))
             })
             .collect();
         self.pool
@@ -309,21 +303,16 @@ impl Thumbnailer {
 }
 
 fn decode_request(request: &ThumbRequest) -> Result<Decoded, MediaError> {
-    let sized = Raster::decode_for(&request.key, &request.source, request.size)?;
     Ok(Decoded {
-        raster: sized.raster,
-        source_width: sized.source_width,
-        source_height: sized.source_height,
-        width: sized.width,
-        height: sized.height,
+        sized: Raster::decode_for(&request.key, &request.source, request.size)?,
         format: request.format,
     })
 }
 
 fn make_on_cpu(request: &ThumbRequest) -> Result<Thumbnail, MediaError> {
-    let d = decode_request(request)?;
-    let small = resize_cpu(&d.raster, d.width, d.height)?;
-    finish(&small, d.format, d.source_width, d.source_height)
+    let Decoded { sized, format } = decode_request(request)?;
+    let small = resize_cpu(&sized.raster, sized.width, sized.height)?;
+    finish(&small, format, sized.source_width, sized.source_height)
 }
 
 fn finish(
