@@ -1,9 +1,9 @@
 //! Issue 2's numbers: sequential unary latency (p50 / p99) of a small RPC over loopback, by
 //! gRPC (HTTP/2) and gRPC-Web (HTTP/1.1, binary), and throughput with 64 calls in flight.
 //! Measured twice: against a server in this process, and against the real binary in its own
-//! process (`wl-e2e-server`, built beside this bench), as a
-//! Studio or a Python client would see it. The sequential calls come from a client thread with
-//! a single-threaded runtime; the throughput calls from the multi-threaded runtime's workers.
+//! process (`wl-e2e-server`, built beside this bench), as a Studio or a Python client would
+//! see it. The sequential calls come from a client thread with a single-threaded runtime; the
+//! throughput calls from the multi-threaded runtime's workers.
 //! Run: `cargo build --release -p weightslab-e2e --bins && target/release/rpc-bench`
 //! (`RPC_BENCH_CALLS` sets the number of sequential calls, default 5000).
 
@@ -212,26 +212,30 @@ async fn measure_throughput(label: &str, addr: SocketAddr) -> anyhow::Result<()>
     Ok(())
 }
 
-/// Runs the sequential calls from a client thread of their own, on a single-threaded runtime,
-/// the way a lean client (or the Studio's one JavaScript thread) waits for each reply: the
-/// reply wakes exactly one thread. (Polled from `#[tokio::main]`'s own thread instead, every
-/// reply also crosses from a runtime worker to the main thread, which on this VM alone
-/// costs more than 100 µs.)
-fn measure_latency_from_client_thread(
-    label: &str,
+/// Latency, then throughput, against `addr`. The sequential calls run on a client thread of
+/// their own with a single-threaded runtime, the way a lean client (or the Studio's one
+/// JavaScript thread) waits for each reply: the reply wakes exactly one thread. (Polled from
+/// `#[tokio::main]`'s own thread instead, every reply also crosses from a runtime worker to
+/// the main thread, which on this VM alone costs more than 100 µs.)
+async fn measure(
+    label: &'static str,
     addr: SocketAddr,
     calls: usize,
     baseline: Duration,
 ) -> anyhow::Result<()> {
-    let label = label.to_string();
+    let (done, latency) = tokio::sync::oneshot::channel();
     std::thread::spawn(move || {
-        tokio::runtime::Builder::new_current_thread()
+        let result = tokio::runtime::Builder::new_current_thread()
             .enable_all()
-            .build()?
-            .block_on(measure_latency(&label, addr, calls, baseline))
-    })
-    .join()
-    .map_err(|_| anyhow::anyhow!("the client thread panicked"))?
+            .build()
+            .map_err(anyhow::Error::from)
+            .and_then(|runtime| runtime.block_on(measure_latency(label, addr, calls, baseline)));
+        let _ = done.send(result);
+    });
+    latency
+        .await
+        .map_err(|_| anyhow::anyhow!("the client thread panicked"))??;
+    measure_throughput(label, addr).await
 }
 
 #[tokio::main(flavor = "multi_thread")]
@@ -243,19 +247,9 @@ async fn main() -> anyhow::Result<()> {
     let echo = tokio::task::spawn_blocking(move || tcp_echo_baseline(calls)).await??;
     let baseline = report("baseline: raw TCP echo, two threads", echo, None);
     let server = TestServer::start().await;
-    let addr = server.addr;
-    tokio::task::spawn_blocking(move || {
-        measure_latency_from_client_thread("in-process", addr, calls, baseline)
-    })
-    .await??;
-    measure_throughput("in-process", server.addr).await?;
+    measure("in-process", server.addr, calls, baseline).await?;
     server.shutdown().await;
     let process = ServerProcess::spawn()?;
-    let addr = process.addr;
-    tokio::task::spawn_blocking(move || {
-        measure_latency_from_client_thread("separate process", addr, calls, baseline)
-    })
-    .await??;
-    measure_throughput("separate process", process.addr).await?;
+    measure("separate process", process.addr, calls, baseline).await?;
     Ok(())
 }
