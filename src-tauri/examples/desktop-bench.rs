@@ -8,7 +8,6 @@
 //!
 //! An example rather than a `[[bin]]`, because Tauri bundles every binary of the crate.
 
-use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
@@ -174,18 +173,15 @@ fn one_run(options: &Options, measure_idle: bool) -> anyhow::Result<Run> {
         let window = Instant::now();
         std::thread::sleep(Duration::from_secs_f64(options.idle_secs));
         let after = procstat::tree_ticks(child.id());
-        let percent = |ticks: u64| {
-            100.0 * ticks as f64 / clock_ticks_per_second() / window.elapsed().as_secs_f64()
-        };
-        let app_only = |ticks: &BTreeMap<u32, u64>| {
-            ticks
-                .iter()
-                .filter(|(pid, _)| **pid == child.id())
-                .map(|(pid, t)| (*pid, *t))
-                .collect::<BTreeMap<_, _>>()
-        };
+        let seconds = window.elapsed().as_secs_f64();
+        let ticks_per_second = clock_ticks_per_second();
+        let percent = |ticks: u64| 100.0 * ticks as f64 / ticks_per_second / seconds;
+        let pid = child.id();
         let all = procstat::ticks_between(&before, &after);
-        let app = procstat::ticks_between(&app_only(&before), &app_only(&after));
+        let app = after
+            .get(&pid)
+            .zip(before.get(&pid))
+            .map_or(0, |(now, then)| now.saturating_sub(*then));
         Some(IdleCpu {
             app: percent(app),
             helpers: percent(all.saturating_sub(app)),
