@@ -1,13 +1,10 @@
-//! The gRPC-Web client: transport on the page's own origin, the bearer token, the per-tab
+//! The page's gRPC-Web client (see client.ts) on its own origin, the bearer token, the per-tab
 //! client id, and turning failures into sentences a person understands.
 
-import { Code, ConnectError, createClient, type Client, type Interceptor } from "@connectrpc/connect";
-import { createGrpcWebTransport } from "@connectrpc/connect-web";
-import { ExperimentService } from "./gen/experiment_service_pb.js";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { makeClient, type Api } from "./client";
 
 const TOKEN_KEY = "weightslab.token";
-
-export type Api = Client<typeof ExperimentService>;
 
 /** One random id per page load, so the server keeps a separate logger cursor per tab. */
 export const clientId: string =
@@ -40,22 +37,9 @@ export function currentAuth(): { token: string | null; clientId: string } {
   return { token: currentToken, clientId };
 }
 
-const authInterceptor: Interceptor = (next) => async (req) => {
-  if (currentToken) req.header.set("authorization", `Bearer ${currentToken}`);
-  req.header.set("x-wl-client-id", clientId);
-  return next(req);
-};
-
 export const serverAddress: string = location.host || "localhost";
 
-export const api: Api = createClient(
-  ExperimentService,
-  createGrpcWebTransport({
-    baseUrl: location.origin,
-    useBinaryFormat: true,
-    interceptors: [authInterceptor],
-  }),
-);
+export const api: Api = makeClient(location.origin, currentAuth);
 
 /** Listeners told when the server asks for a token. */
 const authListeners = new Set<() => void>();

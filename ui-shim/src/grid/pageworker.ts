@@ -3,7 +3,8 @@
 //! that cost about a millisecond a thumbnail on the UI thread, and a busy machine stretched
 //! that into frames of 50 ms and more while a person scrolled.
 
-import { describeFailure, loadPage, sampleClient, type FromWorker, type ToWorker } from "./wire";
+import { makeClient } from "../client";
+import { describeFailure, loadPage, type FromWorker, type ToWorker } from "./wire";
 
 interface WorkerScope {
   location: { origin: string };
@@ -13,7 +14,7 @@ interface WorkerScope {
 const scope = self as unknown as WorkerScope;
 
 let auth: { token: string | null; clientId: string } = { token: null, clientId: "" };
-const client = sampleClient(scope.location.origin, () => auth);
+const client = makeClient(scope.location.origin, () => auth);
 const calls = new Map<number, AbortController>();
 
 scope.addEventListener("message", (e) => {

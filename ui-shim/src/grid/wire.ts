@@ -2,9 +2,8 @@
 //! worker) loads it: the GetDataSamples call, the records turned into Samples, and one blob URL
 //! per thumbnail. Also the message shapes between the grid and the worker.
 
-import { createClient, ConnectError, type Client } from "@connectrpc/connect";
-import { createGrpcWebTransport } from "@connectrpc/connect-web";
-import { ExperimentService } from "../gen/experiment_service_pb.js";
+import { ConnectError } from "@connectrpc/connect";
+import type { Api } from "../client";
 import { parseRecord, type Sample } from "./records";
 
 /** The grid's thumbnail size: cells are at most 148 px wide. */
@@ -26,29 +25,8 @@ export type ToWorker =
 /** Worker to grid: it is ready for calls; a page; or a failure as a Connect code and message. */
 export type FromWorker = { ready: true } | { id: number; page: PageResult } | { id: number; code: number; message: string };
 
-export type SampleClient = Client<typeof ExperimentService>;
-
-/** A client on `origin` that sends the current token and the tab's client id. */
-export function sampleClient(origin: string, auth: () => { token: string | null; clientId: string }): SampleClient {
-  return createClient(
-    ExperimentService,
-    createGrpcWebTransport({
-      baseUrl: origin,
-      useBinaryFormat: true,
-      interceptors: [
-        (next) => async (req) => {
-          const { token, clientId } = auth();
-          if (token) req.header.set("authorization", `Bearer ${token}`);
-          req.header.set("x-wl-client-id", clientId);
-          return next(req);
-        },
-      ],
-    }),
-  );
-}
-
 /** Loads samples [start, start + count) with their thumbnails registered as blob URLs. */
-export async function loadPage(client: SampleClient, start: number, count: number, withImages: boolean, signal: AbortSignal): Promise<PageResult> {
+export async function loadPage(client: Api, start: number, count: number, withImages: boolean, signal: AbortSignal): Promise<PageResult> {
   const res = await client.getDataSamples(
     { startIndex: start, recordsCnt: count, includeRawData: withImages, resizeWidth: THUMB_PX, resizeHeight: THUMB_PX },
     { signal },
