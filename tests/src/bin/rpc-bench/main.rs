@@ -1,5 +1,7 @@
 //! Issue 2's numbers: sequential unary latency (p50 / p99) of a small RPC over loopback, by
 //! gRPC (HTTP/2) and gRPC-Web (HTTP/1.1, binary), and throughput with 64 calls in flight.
+//! Each latency is measured twice: with a lean client (`lean.rs`), which shows the server and
+//! the loopback round trip, and with the usual Rust client stack, which adds its own time.
 //! Measured twice: against a server in this process, and against the real binary in its own
 //! process (`wl-e2e-server`, built beside this bench), as a Studio or a Python client would
 //! see it. The sequential calls come from a client thread with a single-threaded runtime; the
@@ -20,6 +22,8 @@ use prost::Message;
 use weightslab_e2e::proto::*;
 use weightslab_e2e::{TestServer, web_frame};
 
+mod lean;
+
 fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
     let index = ((sorted.len() as f64 - 1.0) * fraction).round() as usize;
     sorted[index.min(sorted.len() - 1)]
@@ -38,7 +42,7 @@ fn report(name: &str, mut samples: Vec<Duration>, baseline_p50: Option<Duration>
         })
         .unwrap_or_default();
     println!(
-        "{name:<52} n={:<6} p50={:>8.1} µs  p99={:>8.1} µs{ratio}",
+        "{name:<60} n={:<6} p50={:>8.1} µs  p99={:>8.1} µs{ratio}",
         samples.len(),
         p50.as_secs_f64() * 1e6,
         percentile(&samples, 0.99).as_secs_f64() * 1e6
@@ -116,37 +120,69 @@ impl Drop for ServerProcess {
     }
 }
 
-/// Sequential gRPC and gRPC-Web latency against `addr`.
+/// `calls` timed calls of `call` after 500 untimed ones.
+async fn time_calls<F, Fut>(calls: usize, mut call: F) -> anyhow::Result<Vec<Duration>>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    for _ in 0..500 {
+        call().await?;
+    }
+    let mut samples = Vec::with_capacity(calls);
+    for _ in 0..calls {
+        let started = Instant::now();
+        call().await?;
+        samples.push(started.elapsed());
+    }
+    Ok(samples)
+}
+
+/// Sequential gRPC and gRPC-Web latency against `addr`, each with a lean client (the server's
+/// own latency) and with the usual Rust client stack (tonic's `Channel`, hyper's pooled client).
 async fn measure_latency(
     label: &str,
     addr: SocketAddr,
     calls: usize,
     baseline: Duration,
 ) -> anyhow::Result<()> {
-    let mut client = ExperimentServiceClient::connect(format!("http://{addr}")).await?;
-    for _ in 0..500 {
-        client
-            .get_evaluation_status(GetEvaluationStatusRequest {})
-            .await?;
-    }
+    let request = GetEvaluationStatusRequest {};
+    let mut lean = lean::GrpcClient::connect(addr).await?;
+    let message = request.encode_to_vec();
     let mut samples = Vec::with_capacity(calls);
-    for _ in 0..calls {
+    for round in 0..calls + 500 {
         let started = Instant::now();
-        client
-            .get_evaluation_status(GetEvaluationStatusRequest {})
-            .await?;
-        samples.push(started.elapsed());
+        let reply = lean.call("GetEvaluationStatus", &message).await?;
+        GetEvaluationStatusResponse::decode(reply.as_slice())?;
+        if round >= 500 {
+            samples.push(started.elapsed());
+        }
     }
     report(
-        &format!("{label}: gRPC unary (GetEvaluationStatus)"),
+        &format!("{label}: gRPC unary, h2 client, one write per request"),
+        samples,
+        Some(baseline),
+    );
+
+    let channel = ExperimentServiceClient::connect(format!("http://{addr}")).await?;
+    let samples = time_calls(calls, || {
+        let mut client = channel.clone();
+        async move {
+            client.get_evaluation_status(request).await?;
+            Ok(())
+        }
+    })
+    .await?;
+    report(
+        &format!("{label}: gRPC unary, tonic Channel"),
         samples,
         Some(baseline),
     );
 
     let http = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
-    let body = Bytes::from(web_frame(&GetEvaluationStatusRequest {}.encode_to_vec()));
+    let body = Bytes::from(web_frame(&request.encode_to_vec()));
     let url = format!("http://{addr}/ExperimentService/GetEvaluationStatus");
-    let web_call = || {
+    let samples = time_calls(calls, || {
         let request = http::Request::post(&url)
             .header("content-type", "application/grpc-web+proto")
             .header("x-grpc-web", "1")
@@ -157,20 +193,43 @@ async fn measure_latency(
             let response = http.request(request).await?;
             let bytes = response.into_body().collect().await?.to_bytes();
             anyhow::ensure!(bytes.len() > 5, "empty gRPC-Web reply");
-            Ok::<_, anyhow::Error>(())
+            Ok(())
         }
+    })
+    .await?;
+    report(
+        &format!("{label}: gRPC-Web unary, hyper pooled client"),
+        samples,
+        Some(baseline),
+    );
+    Ok(())
+}
+
+/// Sequential gRPC-Web latency with the lean blocking client.
+fn measure_web_latency(
+    label: &str,
+    addr: SocketAddr,
+    calls: usize,
+    baseline: Duration,
+) -> anyhow::Result<()> {
+    let mut client = lean::WebClient::connect(addr)?;
+    let message = GetEvaluationStatusRequest {}.encode_to_vec();
+    let mut call = || -> anyhow::Result<()> {
+        let reply = client.call("GetEvaluationStatus", &message)?;
+        GetEvaluationStatusResponse::decode(reply.as_slice())?;
+        Ok(())
     };
     for _ in 0..500 {
-        web_call().await?;
+        call()?;
     }
     let mut samples = Vec::with_capacity(calls);
     for _ in 0..calls {
         let started = Instant::now();
-        web_call().await?;
+        call()?;
         samples.push(started.elapsed());
     }
     report(
-        &format!("{label}: gRPC-Web unary (HTTP/1.1, binary)"),
+        &format!("{label}: gRPC-Web unary, HTTP/1.1 on a blocking socket"),
         samples,
         Some(baseline),
     );
@@ -229,7 +288,8 @@ async fn measure(
             .enable_all()
             .build()
             .map_err(anyhow::Error::from)
-            .and_then(|runtime| runtime.block_on(measure_latency(label, addr, calls, baseline)));
+            .and_then(|runtime| runtime.block_on(measure_latency(label, addr, calls, baseline)))
+            .and_then(|()| measure_web_latency(label, addr, calls, baseline));
         let _ = done.send(result);
     });
     latency
