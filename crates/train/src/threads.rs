@@ -23,15 +23,69 @@ pub unsafe fn pin_thread_count() {
     }
 }
 
-/// Niceness the trainer thread runs at (0 is normal, 19 the lowest priority).
+/// Niceness the trainer thread runs at with [`TrainerPriority::Low`] (0 is normal, 19 the
+/// lowest priority).
 pub const TRAINER_NICENESS: i32 = 10;
 
-/// Lowers the calling thread's CPU priority to about [`TRAINER_NICENESS`], so the Studio,
-/// the RPC threads and the rest of the desktop get a core first when they need one, while
-/// training still takes every idle cycle. Threads it starts afterwards (candle's worker pool
-/// is created on the trainer's first tensor operation) inherit the priority on Linux.
+/// The variable that picks the trainer's CPU priority: `idle`, `low` or `normal`.
+pub const PRIORITY_VAR: &str = "WL_TRAINER_PRIORITY";
+
+/// How the trainer's threads share the CPU with everything else on the machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrainerPriority {
+    /// Linux `SCHED_IDLE`: training takes only CPU time nothing else wants, and any other
+    /// thread that wakes up gets the core at once. With a niceness alone, the kernel lets the
+    /// trainer finish its time slice first (milliseconds), and a browser that passes work
+    /// between its threads many times per frame waits for that again and again (measured:
+    /// Studio frames of 50–100 ms while the demo trains on 2 cores). Elsewhere: as `Low`.
+    Idle,
+    /// Niceness [`TRAINER_NICENESS`]: a smaller share when the CPU is contended.
+    Low,
+    /// The priority the process started with.
+    Normal,
+}
+
+impl TrainerPriority {
+    /// From [`PRIORITY_VAR`]; unset means `Idle`, an unknown value is logged and means `Idle`.
+    pub fn from_env() -> Self {
+        match std::env::var(PRIORITY_VAR) {
+            Err(_) => Self::Idle,
+            Ok(value) => value.parse().unwrap_or_else(|error| {
+                tracing::warn!(%error, "using the idle priority for training");
+                Self::Idle
+            }),
+        }
+    }
+}
+
+impl std::str::FromStr for TrainerPriority {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "idle" => Ok(Self::Idle),
+            "low" => Ok(Self::Low),
+            "normal" => Ok(Self::Normal),
+            other => Err(format!(
+                "{PRIORITY_VAR}={other:?} is not one of idle, low, normal"
+            )),
+        }
+    }
+}
+
+/// Lowers the calling thread's CPU priority as [`TrainerPriority::from_env`] says, so the
+/// Studio, the RPC threads and the rest of the desktop get a core first when they need one,
+/// while training still takes every idle cycle. Threads it starts afterwards (candle's worker
+/// pool is created on the trainer's first tensor operation) inherit the policy on Linux.
 /// Best effort: where the OS refuses, training runs at normal priority.
 pub fn yield_to_interactive_work() {
+    let priority = TrainerPriority::from_env();
+    if priority == TrainerPriority::Idle && set_idle_policy().is_ok() {
+        return;
+    }
+    if priority == TrainerPriority::Normal {
+        return;
+    }
     // thread-priority maps 0..=99 onto niceness 20..=-20; 25 lands on about 10.
     let value = thread_priority::ThreadPriorityValue::try_from(25u8);
     let result = value.map_err(|e| e.to_string()).and_then(|v| {
@@ -45,23 +99,63 @@ pub fn yield_to_interactive_work() {
     }
 }
 
+#[cfg(target_os = "linux")]
+fn set_idle_policy() -> Result<(), String> {
+    use thread_priority::{
+        NormalThreadSchedulePolicy, ThreadPriority, ThreadSchedulePolicy,
+        set_thread_priority_and_policy, thread_native_id,
+    };
+    set_thread_priority_and_policy(
+        thread_native_id(),
+        ThreadPriority::Min,
+        ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Idle),
+    )
+    .map_err(|error| {
+        tracing::debug!(?error, "SCHED_IDLE refused; lowering the niceness instead");
+        format!("{error:?}")
+    })
+}
+
+#[cfg(not(target_os = "linux"))]
+fn set_idle_policy() -> Result<(), String> {
+    Err("SCHED_IDLE is Linux-only".into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// On Linux the trainer's thread really runs at a lower priority (nice > 0).
+    /// Field `index` (1-based, as in proc(5)) of this thread's stat line.
+    #[cfg(target_os = "linux")]
+    fn stat_field(index: usize) -> Option<i64> {
+        let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
+        // Fields after the command name (field 2, in parentheses) start at 3.
+        let (_, rest) = stat.rsplit_once(')')?;
+        rest.split_whitespace().nth(index - 3)?.parse().ok()
+    }
+
+    /// By default the trainer's thread runs under SCHED_IDLE (policy 5, field 41 of stat).
     #[cfg(target_os = "linux")]
     #[test]
-    fn trainer_priority_is_lowered() {
-        let nice = std::thread::spawn(|| {
+    fn trainer_runs_at_idle_policy() {
+        if std::env::var_os(PRIORITY_VAR).is_some() {
+            return;
+        }
+        let policy = std::thread::spawn(|| {
             yield_to_interactive_work();
-            let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap_or_default();
-            // Field 19 of stat is the nice value; fields after the command name start at 3.
-            stat.rsplit_once(')')
-                .and_then(|(_, rest)| rest.split_whitespace().nth(16)?.parse::<i32>().ok())
+            stat_field(41)
         })
         .join()
         .unwrap();
-        assert!(matches!(nice, Some(n) if n > 0), "nice value {nice:?}");
+        assert_eq!(policy, Some(5), "scheduling policy");
+    }
+
+    #[test]
+    fn priority_names() {
+        assert_eq!("idle".parse(), Ok(TrainerPriority::Idle));
+        assert_eq!(" Low ".parse(), Ok(TrainerPriority::Low));
+        assert_eq!("normal".parse(), Ok(TrainerPriority::Normal));
+        let error = "fast".parse::<TrainerPriority>().unwrap_err();
+        assert!(error.contains("idle, low, normal"), "{error}");
     }
 }
