@@ -2,7 +2,7 @@
 // the token, sends it as `authorization: Bearer <t>`, keeps it in localStorage and connects.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { Server, launchBrowser, shot } from "./harness.mjs";
+import { Server, launchBrowser, shot, thumbIn } from "./harness.mjs";
 
 const TOKEN = "e2e-secret-token";
 let server;
@@ -34,7 +34,7 @@ test("the token prompt appears on UNAUTHENTICATED and the token is used and kept
   await page.waitForFunction(() => document.body.dataset.conn === "online", null, { timeout: 15000 });
   assert.ok(sentAuth.includes(`Bearer ${TOKEN}`), "calls after the prompt carry the bearer token");
   assert.equal(await page.evaluate(() => localStorage.getItem("weightslab.token")), TOKEN);
-  await page.waitForSelector('.cell img[src^="blob:"]', { timeout: 20000 });
+  await page.waitForSelector(thumbIn(".cell"), { timeout: 20000 });
 
   // A reload reuses the stored token without asking again.
   await page.reload();

@@ -24,6 +24,10 @@ export function freePort() {
   });
 }
 
+/** A selector for thumbnails shown inside `scope`: the grid's images carry blob URLs, or data:
+ *  URLs for the first screen (loaded before the page worker is up). */
+export const thumbIn = (scope) => `${scope} img[src^="blob:"], ${scope} img[src^="data:image/"]`;
+
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** The server command: WL_SERVER_BIN, the real weightslab binary. */

@@ -4,7 +4,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import os from "node:os";
-import { Server, launchBrowser, shot, until, isTraining, sampleFlags } from "./harness.mjs";
+import { Server, launchBrowser, shot, until, isTraining, sampleFlags, thumbIn } from "./harness.mjs";
 
 const TAG = "e2e-hard";
 let server;
@@ -16,7 +16,7 @@ async function openStudio() {
   page = await browser.newPage({ viewport: { width: 1600, height: 960 } });
   page.on("pageerror", (e) => console.error("page error:", e.message));
   await page.goto(server.url + "/", { waitUntil: "load" });
-  await page.waitForSelector('.cell img[src^="blob:"]', { timeout: 20000 });
+  await page.waitForSelector(thumbIn(".cell"), { timeout: 20000 });
 }
 
 async function counts() {
@@ -83,7 +83,7 @@ describe("Studio in a browser", { timeout: 240000 }, () => {
   test("tagging and discarding persist over gRPC and across a restart", async () => {
     await setTraining(false);
     await page.click('button[title*="@reset"]');
-    await page.waitForSelector('.cell[data-i="0"] img[src^="blob:"]');
+    await page.waitForSelector(thumbIn('.cell[data-i="0"]'));
     await page.click('.cell[data-i="0"]');
     await page.keyboard.press("t");
     await page.fill(".modal input", TAG);
@@ -159,7 +159,7 @@ describe("Studio in a browser", { timeout: 240000 }, () => {
         page.evaluate(() => {
           const shown = [...document.querySelectorAll(".cell")].filter((c) => c.style.display !== "none");
           return shown.length > 0 && shown.every((c) => {
-            const img = c.querySelector('img[src^="blob:"]');
+            const img = c.querySelector('img[src^="blob:"], img[src^="data:image/"]');
             return !c.classList.contains("loading") && img && img.complete && img.naturalWidth > 0;
           });
         }),

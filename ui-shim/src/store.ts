@@ -53,6 +53,8 @@ export const bus = new Emitter<{
   edited: void;
   /** The grid started (true) or stopped (false) scrolling: other panels hold costly redraws. */
   scrolling: boolean;
+  /** The grid showed its first thumbnail (panels that can wait start drawing after it). */
+  painted: void;
 }>();
 
 export function hpNumber(hps: HyperParameterDesc[], ...names: string[]): number | undefined {

@@ -265,6 +265,7 @@ export class Grid {
       if (!this.firstPaintMarked) {
         this.firstPaintMarked = true;
         performance.mark("wl-first-grid-paint");
+        bus.emit("painted", undefined);
       }
     });
     const id = h("span", { class: "cell-id" });

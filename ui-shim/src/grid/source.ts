@@ -70,9 +70,9 @@ class WorkerSource implements PageSource {
 /** The same calls on the main thread, over the Studio's own client. */
 function mainThreadSource(): PageSource {
   return {
-    fetch: (start, count, signal, withImages) => loadPage(api, start, count, withImages, signal),
-    release(urls) {
-      for (const u of urls) if (u) URL.revokeObjectURL(u);
+    fetch: (start, count, signal, withImages) => loadPage(api, start, count, withImages, signal, "data"),
+    release() {
+      // data: URLs hold nothing to give back.
     },
   };
 }

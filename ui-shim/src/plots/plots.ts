@@ -37,6 +37,18 @@ export class Plots {
   /** New points arrived while redraws were held (grid scrolling, tab hidden). */
   private stale = false;
   private held = false;
+  /** Charts whose new points are not drawn yet; one is drawn per animation frame. */
+  private pending = new Set<string>();
+  private pendingFrame = 0;
+  /** Resolves once the grid has painted its first thumbnails, or after 1.5 s: the first
+   *  charts are built after that, so they do not compete with the first screen of samples. */
+  private gridFirst = new Promise<void>((resolve) => {
+    const off = bus.on("painted", () => {
+      off();
+      resolve();
+    });
+    setTimeout(resolve, 1500);
+  });
 
   constructor() {
     this.list = h("div", { class: "plot-list" }, h("div", { class: "placeholder" }, "Waiting for metrics…"));
@@ -52,9 +64,30 @@ export class Plots {
   }
 
   private redrawIfStale(): void {
-    if (!this.stale || this.held || document.hidden) return;
-    this.stale = false;
-    this.redrawAll();
+    if (this.held || document.hidden) return;
+    if (this.stale) {
+      this.stale = false;
+      this.redrawAll();
+    } else {
+      this.drawPending();
+    }
+  }
+
+  /** Draws the charts waiting in `pending`, one per frame: redrawing them all in one task
+   *  (a poll with new points for every curve, or the end of a scroll) would make one long
+   *  task of several short ones. */
+  private drawPending(): void {
+    if (this.pendingFrame || this.pending.size === 0) return;
+    this.pendingFrame = requestAnimationFrame(() => {
+      this.pendingFrame = 0;
+      if (this.held || document.hidden) return;
+      const [metric] = this.pending;
+      this.pending.delete(metric);
+      const chart = this.charts.get(metric);
+      const runs = this.store.get(metric);
+      if (chart && runs) this.update(chart, runs);
+      this.drawPending();
+    });
   }
 
   start(): void {
@@ -66,6 +99,7 @@ export class Plots {
     const res = await attempt("Loading metric history", () =>
       api.getLatestLoggerData({ requestFullHistory: true, maxPoints: MAX_POINTS }, { timeoutMs: 30000 }),
     );
+    await this.gridFirst;
     if (res) {
       replaceHistory(this.store, res.points);
       this.loaded = true;
@@ -141,8 +175,9 @@ export class Plots {
         this.charts.set(m, chart);
         this.placeInOrder(metrics);
       }
-      this.update(chart, runs);
+      this.pending.add(m);
     }
+    this.drawPending();
   }
 
   private placeInOrder(metrics: string[]): void {
