@@ -34,14 +34,13 @@ pub const PRIORITY_VAR: &str = "WL_TRAINER_PRIORITY";
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TrainerPriority {
     /// Linux `SCHED_IDLE`: training takes only CPU time nothing else wants, and any other
-    /// thread that wakes up gets the core at once. With a niceness alone the kernel lets the
-    /// trainer finish its time slice first, and a browser that hands work between its threads
-    /// many times per frame waits for that again and again: on 2 cores the Studio's longest
-    /// frames while the demo trains drop from 64–107 ms to 0–86 ms. The price is training
-    /// speed, because the trainer's own threads (candle's workers, the batch loader) then also
-    /// wait for each other behind anything else that runs: measured on 2 cores, the CNN trains
-    /// about 16 % slower and the MLP, whose steps are short, about 64 % slower. Elsewhere
-    /// than Linux: as `Low`.
+    /// thread that wakes up gets the core at once. With a niceness alone, a browser's
+    /// rendering steps still stall while the trainer holds the cores: on 2 cores the Studio's
+    /// longest frames while the demo trains were 64–107 ms at nice 10 and 0–86 ms under
+    /// `SCHED_IDLE`. The price is training speed, because the trainer's own threads (candle's
+    /// workers, the batch loader) then also wait for each other behind anything else that
+    /// runs: measured on 2 cores, the CNN trains about 16 % slower and the MLP, whose steps
+    /// are short, about 64 % slower. Elsewhere than Linux: as `Low`.
     Idle,
     /// Niceness [`TRAINER_NICENESS`] (the default): a smaller share when the CPU is contended.
     Low,
