@@ -152,7 +152,7 @@ impl GrpcClient {
     }
 
     /// Calls `/ExperimentService/{method}` with an encoded message; returns the reply message.
-    pub async fn call(&mut self, method: &str, message: &[u8]) -> anyhow::Result<Vec<u8>> {
+    pub async fn call(&self, method: &str, message: &[u8]) -> anyhow::Result<Vec<u8>> {
         let request = http::Request::post(format!("{}/ExperimentService/{method}", self.origin))
             .header("content-type", "application/grpc")
             .header("te", "trailers")
