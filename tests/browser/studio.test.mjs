@@ -156,13 +156,13 @@ describe("Studio in a browser", { timeout: 240000 }, () => {
     await until(
       "the cells at the end of the grid to load",
       () =>
-        page.evaluate(() => {
+        page.evaluate((thumb) => {
           const shown = [...document.querySelectorAll(".cell")].filter((c) => c.style.display !== "none");
           return shown.length > 0 && shown.every((c) => {
-            const img = c.querySelector('img[src^="blob:"], img[src^="data:image/"]');
+            const img = c.querySelector(thumb);
             return !c.classList.contains("loading") && img && img.complete && img.naturalWidth > 0;
           });
-        }),
+        }, thumbIn(":scope")),
       30000,
     );
     await new Promise((r) => setTimeout(r, 500));
