@@ -87,12 +87,9 @@ function makeSource(): PageSource {
   }
   return {
     fetch: (...args) => (remote.ready ? remote : local).fetch(...args),
-    // A blob URL can only be revoked where it was made, and revoking one made elsewhere is a
-    // no-op: both sides are told rather than remembering which side made which page.
-    release(urls) {
-      local.release(urls);
-      remote.release(urls);
-    },
+    // Only the worker makes blob URLs (the main thread's pages carry data: URLs, which hold
+    // nothing), and revoking any other URL is a no-op there: every page goes to the worker.
+    release: (urls) => remote.release(urls),
   };
 }
 
