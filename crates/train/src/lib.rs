@@ -39,4 +39,4 @@ pub use trainer::types::{
     EvalReport, EvalRequest, EvalState, EvalStatus, LayerInfo, LayerRef, Mode, NeuronStats,
     StepReport, StepSummary, TensorDump, TrainerConfig, TrainerSnapshot, TrainingObserver,
 };
-pub use trainer::{Trainer, TrainerHandle};
+pub use trainer::{HoldTotals, Trainer, TrainerHandle};

@@ -361,3 +361,61 @@ fn shutdown_makes_calls_fail_with_stopped() {
     // Reads keep working on the last published state.
     assert_eq!(other.snapshot().model_age, 0);
 }
+
+/// Waits until the trainer has waited on the hold for longer than it had at `before`.
+fn wait_held_past(h: &TrainerHandle, before: Duration) {
+    wait_for("the trainer to wait on the hold", 60, || {
+        h.hold_totals().held > before
+    });
+}
+
+#[test]
+fn a_hold_stops_steps_but_not_commands_and_releasing_it_resumes() {
+    let (_ds, _rec, h) = start(ModelKind::Mlp, OptimizerKind::Sgd, 0.05);
+    h.hold_for(Duration::from_secs(600));
+    h.resume(None).unwrap();
+    wait_held_past(&h, Duration::ZERO);
+    let held = h.hold_totals().held;
+    wait_held_past(&h, held);
+    assert_eq!(h.snapshot().model_age, 0, "no step while held");
+    assert!(h.snapshot().is_training, "a hold is not a pause");
+
+    // Commands still apply while held.
+    h.pause().unwrap();
+    assert!(!h.snapshot().is_training);
+    h.resume(Some(5)).unwrap();
+    h.hold_for(Duration::ZERO);
+    wait_paused(&h);
+    assert_eq!(h.snapshot().model_age, 5);
+    assert_eq!(h.hold_totals().requests, 2);
+    h.shutdown();
+}
+
+#[test]
+fn a_hold_delays_an_evaluation_which_can_still_be_canceled() {
+    let (ds, rec, h) = start(ModelKind::Mlp, OptimizerKind::Sgd, 0.05);
+    let request = || EvalRequest {
+        indices: ds.indices("val"),
+        split_name: "val".into(),
+        tags: vec![],
+    };
+    h.hold_for(Duration::from_secs(600));
+    h.start_evaluation(request()).unwrap();
+    wait_held_past(&h, Duration::ZERO);
+    assert_eq!(h.evaluation_status().current, 0, "no batch while held");
+    assert!(h.cancel_evaluation("scrolled away").unwrap());
+    wait_for("the canceled evaluation to end", 60, || {
+        h.evaluation_status().state == EvalState::Canceled
+    });
+    assert!(rec.evals.lock().is_empty());
+
+    let held = h.hold_totals().held;
+    h.start_evaluation(request()).unwrap();
+    wait_held_past(&h, held);
+    h.hold_for(Duration::ZERO);
+    wait_for("the evaluation after the hold", 60, || {
+        h.evaluation_status().state == EvalState::Done
+    });
+    assert_eq!(rec.evals.lock().len(), 1);
+    h.shutdown();
+}

@@ -84,6 +84,14 @@ impl Worker {
             if self.drain_commands() == Flow::Stop {
                 return Ok(Outcome::Shutdown);
             }
+            while let Some(flow) = self.wait_out_hold() {
+                if flow == Flow::Stop {
+                    return Ok(Outcome::Shutdown);
+                }
+                if !self.shared.eval_running(id) {
+                    return Ok(Outcome::Canceled);
+                }
+            }
             if !self.shared.eval_running(id) {
                 return Ok(Outcome::Canceled);
             }

@@ -3,6 +3,7 @@
 
 mod command;
 mod eval;
+mod hold;
 mod shared;
 pub mod types;
 mod worker;
@@ -10,6 +11,7 @@ mod worker;
 use std::path::Path;
 use std::sync::Arc;
 use std::thread::{JoinHandle, ThreadId};
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Sender, bounded};
 use parking_lot::Mutex;
@@ -24,6 +26,8 @@ use types::{
     TrainerSnapshot, TrainingObserver,
 };
 use worker::Worker;
+
+pub use hold::HoldTotals;
 
 /// Commands queued beyond this make senders wait: backpressure instead of unbounded memory.
 const COMMAND_QUEUE: usize = 64;
@@ -209,6 +213,19 @@ impl TrainerHandle {
     /// optimizer). Returns the parameters now in force.
     pub fn update_hyper(&self, changes: HyperChanges) -> Result<HyperParams, TrainError> {
         self.call(|reply| Command::UpdateHyper(changes, reply))
+    }
+
+    /// Holds training for `duration` from now, replacing any earlier hold: the trainer
+    /// finishes the step in flight, then waits (still taking commands) instead of stepping,
+    /// and evaluations wait between batches. A zero duration ends the hold. For a user
+    /// interface that wants the CPU while a person interacts with it; never waits itself.
+    pub fn hold_for(&self, duration: Duration) {
+        self.inner.shared.hold.hold_for(Instant::now(), duration);
+    }
+
+    /// What holds have cost training so far.
+    pub fn hold_totals(&self) -> HoldTotals {
+        self.inner.shared.hold.totals()
     }
 
     /// The latest published state. Never waits on a step.

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};
 
+use super::hold::TrainingHold;
 use super::types::{EvalState, EvalStatus, TrainerSnapshot};
 use crate::TrainError;
 
@@ -14,6 +15,7 @@ pub(crate) struct Shared {
     snapshot: RwLock<Arc<TrainerSnapshot>>,
     eval: Mutex<EvalBoard>,
     activity: RwLock<Arc<NeuronActivity>>,
+    pub hold: TrainingHold,
 }
 
 /// Per-layer, per-neuron fractions of outputs > 0.
@@ -37,6 +39,7 @@ impl Shared {
             snapshot: RwLock::new(Arc::new(snapshot)),
             eval: Mutex::new(EvalBoard::default()),
             activity: RwLock::new(Arc::new(activity)),
+            hold: TrainingHold::default(),
         }
     }
 

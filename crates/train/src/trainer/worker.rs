@@ -3,10 +3,10 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use candle_core::{D, Tensor};
-use crossbeam_channel::{Receiver, TryRecvError};
+use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
 use weightslab_data::{Dataset, origin};
 
 use super::command::Command;
@@ -29,6 +29,8 @@ const ACTIVITY_EVERY: u64 = 16;
 const ACTIVITY_ALPHA: f32 = 0.2;
 /// Weight of a new step time in the steps/s average.
 const RATE_ALPHA: f32 = 0.1;
+/// A held trainer looks at the hold again at least this often.
+const HOLD_RECHECK: Duration = Duration::from_millis(50);
 
 /// Whether the loop goes on after a command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -160,10 +162,28 @@ impl Worker {
                 continue;
             }
             if self.is_training {
-                self.train_once();
+                match self.wait_out_hold() {
+                    Some(Flow::Stop) => break,
+                    Some(Flow::Continue) => continue,
+                    None => self.train_once(),
+                }
             }
         }
         tracing::info!(model_age = self.model_age, "trainer thread stopped");
+    }
+
+    /// While a hold lasts, waits for a command (and applies it) or for the hold to run out,
+    /// at most `HOLD_RECHECK`; `None` when there is no hold.
+    pub(super) fn wait_out_hold(&mut self) -> Option<Flow> {
+        let left = self.shared.hold.remaining(Instant::now())?;
+        let started = Instant::now();
+        let flow = match self.rx.recv_timeout(left.min(HOLD_RECHECK)) {
+            Ok(cmd) => self.handle(cmd),
+            Err(RecvTimeoutError::Timeout) => Flow::Continue,
+            Err(RecvTimeoutError::Disconnected) => Flow::Stop,
+        };
+        self.shared.hold.add_held(started.elapsed());
+        Some(flow)
     }
 
     /// Applies every queued command without blocking.
