@@ -92,6 +92,10 @@ pub struct ServeArgs {
     /// Serve a prebuilt Weights Studio from this folder instead of the embedded Studio.
     #[arg(long, env = "WL_STUDIO_DIR")]
     pub studio_dir: Option<PathBuf>,
+    /// Let the Studio hold training for a moment while a person scrolls its sample grid, so
+    /// a machine with few cores draws it smoothly [default: on].
+    #[arg(long, env = "WL_STUDIO_HOLD", value_parser = clap::builder::BoolishValueParser::new())]
+    pub studio_hold: Option<bool>,
     /// Start with training paused.
     #[arg(long)]
     pub start_paused: bool,
@@ -177,6 +181,7 @@ impl ServeArgs {
         server.slow_call =
             Duration::from_millis(self.slow_call_ms.or(file.slow_call_ms).unwrap_or(2000));
         server.studio_dir = self.studio_dir.clone();
+        server.studio_hold = self.studio_hold.unwrap_or(true);
         let tls_wanted = self.tls.unwrap_or(false);
         server.tls = match (tls_wanted, &self.tls_cert, &self.tls_key) {
             (false, _, _) => None,

@@ -34,6 +34,8 @@ pub struct ServerConfig {
     pub log_dir: PathBuf,
     /// Serve a prebuilt Weights Studio from this folder instead of our embedded one.
     pub studio_dir: Option<PathBuf>,
+    /// Whether the Studio may hold training for a moment while a person scrolls.
+    pub studio_hold: bool,
 }
 
 /// TLS material; mTLS when `client_ca` is set.
@@ -268,6 +270,7 @@ impl ServerConfig {
             shutdown_grace: Duration::from_secs(10),
             log_dir,
             studio_dir: None,
+            studio_hold: true,
         }
     }
 
@@ -295,7 +298,7 @@ impl ServerConfig {
             ),
         };
         format!(
-            "listen {}:{}{} | tls {} | auth {} | max message {} MiB | log dir {} | lock timeout {:?} | slow call {:?} | logger concurrency {} | allowed origins [{}] | studio {}",
+            "listen {}:{}{} | tls {} | auth {} | max message {} MiB | log dir {} | lock timeout {:?} | slow call {:?} | logger concurrency {} | allowed origins [{}] | studio {} | studio holds {}",
             self.host,
             self.port,
             self.web_port
@@ -313,6 +316,7 @@ impl ServerConfig {
                 .as_ref()
                 .map(|dir| dir.display().to_string())
                 .unwrap_or_else(|| "embedded".into()),
+            if self.studio_hold { "on" } else { "off" },
         )
     }
 }

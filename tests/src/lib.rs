@@ -36,6 +36,8 @@ pub struct TestOptions {
     pub run: Option<RunConfig>,
     /// Also listen on a second (ephemeral) port with the same routes.
     pub second_listener: bool,
+    /// `WL_STUDIO_HOLD=off` when false.
+    pub studio_hold: Option<bool>,
 }
 
 impl TestServer {
@@ -54,6 +56,9 @@ impl TestServer {
         }
         if let Some(bytes) = options.max_message_bytes {
             config.max_message_bytes = bytes;
+        }
+        if let Some(hold) = options.studio_hold {
+            config.studio_hold = hold;
         }
         let mut context = ServiceContext::new(config).expect("service context");
         context.logger_gate = options.logger_gate;
@@ -80,6 +85,14 @@ impl TestServer {
 
     pub async fn client(&self) -> proto::ExperimentServiceClient<tonic::transport::Channel> {
         proto::ExperimentServiceClient::connect(self.url())
+            .await
+            .expect("gRPC client connects")
+    }
+
+    pub async fn studio_client(
+        &self,
+    ) -> proto::studio::studio_service_client::StudioServiceClient<tonic::transport::Channel> {
+        proto::studio::studio_service_client::StudioServiceClient::connect(self.url())
             .await
             .expect("gRPC client connects")
     }

@@ -327,6 +327,16 @@ impl Experiment {
         Ok(Some(format!("Mode set to {}.", wanted.as_str())))
     }
 
+    /// Holds training for `duration` (zero releases it); see `TrainerHandle::hold_for`.
+    pub fn hold_training(&self, duration: std::time::Duration) {
+        self.trainer.hold_for(duration);
+    }
+
+    /// Time training has waited on holds since start.
+    pub fn training_held(&self) -> std::time::Duration {
+        self.trainer.hold_totals().held
+    }
+
     pub fn pause(&self) -> ServiceResult<u64> {
         Ok(self.trainer.pause()?)
     }

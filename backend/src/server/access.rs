@@ -16,8 +16,9 @@ pub struct AccessPolicy {
     allow_any_origin: bool,
 }
 
-/// The path prefix of every ExperimentService method.
-pub const SERVICE_PREFIX: &str = "/ExperimentService/";
+/// The path prefixes of every guarded method: the ExperimentService and our StudioService.
+pub const GUARDED_PREFIXES: [&str; 2] =
+    ["/ExperimentService/", "/weightslab.studio.StudioService/"];
 
 impl AccessPolicy {
     pub fn new(tokens: &[String], allowed_origins: &[String]) -> Self {
@@ -114,15 +115,19 @@ fn presented_tokens(headers: &HeaderMap) -> Vec<String> {
     found
 }
 
-/// Middleware: refuses ExperimentService calls without a valid token (UNAUTHENTICATED, no
-/// detail) and calls from a browser origin outside the policy (403). Health, reflection, the
-/// Studio's files and /metrics are not guarded by tokens.
+/// Middleware: refuses ExperimentService and StudioService calls without a valid token
+/// (UNAUTHENTICATED, no detail) and calls from a browser origin outside the policy (403).
+/// Health, reflection, the Studio's files and /metrics are not guarded by tokens.
 pub async fn guard(
     State(policy): State<Arc<AccessPolicy>>,
     request: Request,
     next: Next,
 ) -> Response {
-    if !request.uri().path().starts_with(SERVICE_PREFIX) {
+    let path = request.uri().path();
+    if !GUARDED_PREFIXES
+        .iter()
+        .any(|prefix| path.starts_with(prefix))
+    {
         return next.run(request).await;
     }
     if let Some(origin) = request.headers().get(http::header::ORIGIN)

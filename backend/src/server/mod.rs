@@ -161,15 +161,15 @@ fn cors_layer(policy: Arc<AccessPolicy>) -> CorsLayer {
         .max_age(Duration::from_secs(3600))
 }
 
-/// Builds every route: the ExperimentService, health, reflection, /metrics, /healthz and the
-/// Studio as the fallback.
+/// Builds every route: the ExperimentService, our StudioService, health, reflection,
+/// /metrics, /healthz and the Studio as the fallback.
 async fn routes(
     api: ExperimentApi,
     context: Arc<ServiceContext>,
     policy: Arc<AccessPolicy>,
 ) -> Result<Routes, ServerError> {
     let config = &context.config;
-    let service = weightslab_proto::ExperimentServiceServer::new(api)
+    let service = weightslab_proto::ExperimentServiceServer::new(api.clone())
         .max_decoding_message_size(config.max_message_bytes)
         .max_encoding_message_size(config.max_message_bytes);
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
@@ -189,7 +189,10 @@ async fn routes(
 
     let metrics_context = context.clone();
     let studio = studio::Studio::new(config.studio_dir.clone(), !config.auth_tokens.is_empty());
+    let studio_service =
+        weightslab_proto::studio::studio_service_server::StudioServiceServer::new(api);
     let mut routes = Routes::new(service)
+        .add_service(studio_service)
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha);

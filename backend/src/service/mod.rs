@@ -2,6 +2,7 @@
 //! Every call is timed, counted, and logged when slow (the watchdog).
 
 mod handlers;
+mod studio;
 mod summary;
 
 use std::future::Future;
