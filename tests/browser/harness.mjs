@@ -6,7 +6,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium, nodeClient } from "../../ui-shim/testkit.mjs";
+import { chromium, nodeClient, nodeStudioClient } from "../../ui-shim/testkit.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const repoRoot = path.resolve(here, "..", "..");
@@ -56,6 +56,17 @@ export class Server {
 
   client() {
     return nodeClient(this.url, this.token);
+  }
+
+  studioClient() {
+    return nodeStudioClient(this.url, this.token);
+  }
+
+  /** The server's count of `method` calls that answered OK, from GET /metrics. */
+  async okCalls(method) {
+    const text = await (await fetch(`${this.url}/metrics`)).text();
+    const line = text.split("\n").find((l) => l.startsWith(`weightslab_rpc_calls_total{method="${method}",code="Ok"}`));
+    return line ? Number(line.split(" ").pop()) : 0;
   }
 
   async start(timeoutMs = 90000) {

@@ -1,16 +1,20 @@
 // End-to-end checks of the Studio against the real server training its demo: thumbnails in the
 // grid, pause/resume, tag and discard persistence (over gRPC and across a restart), queries
-// changing the counts, live loss points, and the two speed numbers.
+// changing the counts, live loss points, training held while a person browses the grid (and not
+// when they switch that off), and the two speed numbers.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import os from "node:os";
 import { Server, launchBrowser, shot, until, isTraining, sampleFlags, thumbIn } from "./harness.mjs";
 
 const TAG = "e2e-hard";
+/** `WL_STUDIO_HOLD=off` (passed on to the server): the baseline run, without the Studio's holds. */
+const holdOff = /^(off|0|false|no)$/i.test(process.env.WL_STUDIO_HOLD ?? "");
+const HOLD_SWITCH = '[data-action="hold-while-browsing"]';
 let server;
 let browser;
 let page;
-const metrics = { first_grid_paint_ms: NaN, max_long_task_ms: NaN, long_tasks: NaN, scroll_steps: NaN };
+const metrics = { first_grid_paint_ms: NaN, max_long_task_ms: NaN, long_tasks: NaN, scroll_steps: NaN, scroll_ms: NaN, held_ms: NaN, long_task_at: "" };
 
 async function openStudio() {
   page = await browser.newPage({ viewport: { width: 1600, height: 960 } });
@@ -46,7 +50,7 @@ describe("Studio in a browser", { timeout: 240000 }, () => {
     await server?.stop();
     console.log(
       `studio-metrics: first_grid_paint_ms=${metrics.first_grid_paint_ms.toFixed(0)} max_long_task_ms=${metrics.max_long_task_ms.toFixed(0)}` +
-        ` long_tasks=${metrics.long_tasks} scroll_steps=${metrics.scroll_steps} cpus=${os.cpus().length} load1=${os.loadavg()[0].toFixed(1)}`,
+        ` long_tasks=${metrics.long_tasks} scroll_steps=${metrics.scroll_steps} scroll_ms=${metrics.scroll_ms.toFixed(0)} training_held_ms=${metrics.held_ms.toFixed(0)} long_task_at=[${metrics.long_task_at}] cpus=${os.cpus().length} load1=${os.loadavg()[0].toFixed(1)}`,
     );
   });
 
@@ -132,25 +136,35 @@ describe("Studio in a browser", { timeout: 240000 }, () => {
   });
 
   test("scrolling through every sample stays smooth", async () => {
+    await setTraining(true);
+    assert.equal(await page.isChecked(HOLD_SWITCH), true, "holding training while browsing is on by default");
+    const heldBefore = (await server.studioClient().holdTraining({ holdMs: 0 })).heldSecondsTotal;
+    // A person's pointer is over the grid when they scroll it.
+    const grid = await page.locator(".grid-scroll").boundingBox();
+    await page.mouse.move(grid.x + grid.width / 2, grid.y + grid.height / 2, { steps: 4 });
+    if (holdOff) await page.waitForSelector(`${HOLD_SWITCH}:disabled`, { timeout: 10000 });
+    await new Promise((r) => setTimeout(r, 300));
     const total = (await counts()).all;
     assert.ok(total >= 1000, `the demo should have thousands of samples, has ${total}`);
     const result = await page.evaluate(async () => {
       const longTasks = [];
       window.__wlLongTasks = longTasks;
       window.__wlObserver = new PerformanceObserver((list) => {
-        for (const e of list.getEntries()) longTasks.push(e.duration);
+        for (const e of list.getEntries()) longTasks.push([e.startTime, e.duration]);
       });
       window.__wlObserver.observe({ type: "longtask" });
       const el = document.querySelector(".grid-scroll");
       const frame = () => new Promise((r) => requestAnimationFrame(() => r()));
       let steps = 0;
+      const started = performance.now();
+      window.__wlScrollStart = started;
       while (el.scrollTop + el.clientHeight < el.scrollHeight - 1) {
         el.scrollTop += el.clientHeight;
         await frame();
         await frame();
         steps++;
       }
-      return { steps };
+      return { steps, ms: performance.now() - started };
     });
     // The last pages arrive after the scroll stops; their decoding is measured too.
     await until(
@@ -171,13 +185,47 @@ describe("Studio in a browser", { timeout: 240000 }, () => {
       await page.evaluate(() => {
         window.__wlObserver.disconnect();
         const lt = window.__wlLongTasks;
-        return { maxLong: lt.length ? Math.max(...lt) : 0, count: lt.length };
+        return {
+          maxLong: lt.length ? Math.max(...lt.map(([, d]) => d)) : 0,
+          count: lt.length,
+          // Where each long task started, in ms from the start of the scroll, and how long it took.
+          at: lt.map(([t, d]) => `${Math.round(t - window.__wlScrollStart)}+${Math.round(d)}`).join(","),
+        };
       }),
     );
     metrics.max_long_task_ms = result.maxLong;
     metrics.long_tasks = result.count;
+    metrics.long_task_at = result.at;
     metrics.scroll_steps = result.steps;
+    metrics.scroll_ms = result.ms;
     assert.ok(result.steps > 10, `the scroll should take many steps, took ${result.steps}`);
     await shot(page, "06-scrolled-to-end");
+    const heldAfter = (await server.studioClient().holdTraining({ holdMs: 0 })).heldSecondsTotal;
+    metrics.held_ms = (heldAfter - heldBefore) * 1000;
+    if (holdOff) assert.equal(heldAfter, 0, "a server with holds off never holds training");
+    else assert.ok(heldAfter > heldBefore, `training should have waited while the grid scrolled (${heldBefore} -> ${heldAfter} s)`);
+  });
+
+  test("with the switch off, scrolling sends no holds", { skip: holdOff && "the server has holds off" }, async () => {
+    await setTraining(true);
+    const box = HOLD_SWITCH;
+    const releases = await server.okCalls("HoldTraining");
+    await page.uncheck(box);
+    // Unchecking releases any hold at once: that one call, and none after it.
+    await until("the release to reach the server", async () => (await server.okCalls("HoldTraining")) === releases + 1, 10000, 100);
+    await page.evaluate(async () => {
+      const el = document.querySelector(".grid-scroll");
+      const frame = () => new Promise((r) => requestAnimationFrame(() => r()));
+      for (let i = 0; i < 6; i++) {
+        el.scrollTop = Math.max(0, el.scrollTop - el.clientHeight);
+        await frame();
+      }
+    });
+    // A hold asked for on the first scroll event would have landed long before this.
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(await server.okCalls("HoldTraining"), releases + 1, "no hold while the switch is off");
+    await page.reload({ waitUntil: "load" });
+    assert.equal(await page.isChecked(box), false, "the switch remembers it is off");
+    await page.check(box);
   });
 });

@@ -2,7 +2,7 @@
 //! client id, and turning failures into sentences a person understands.
 
 import { Code, ConnectError } from "@connectrpc/connect";
-import { makeClient, type Api } from "./client";
+import { makeClient, makeStudioClient, type Api, type StudioApi } from "./client";
 
 const TOKEN_KEY = "weightslab.token";
 
@@ -40,6 +40,7 @@ export function currentAuth(): { token: string | null; clientId: string } {
 export const serverAddress: string = location.host || "localhost";
 
 export const api: Api = makeClient(location.origin, currentAuth);
+export const studioApi: StudioApi = makeStudioClient(location.origin, currentAuth);
 
 /** Listeners told when the server asks for a token. */
 const authListeners = new Set<() => void>();

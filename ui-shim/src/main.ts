@@ -7,6 +7,7 @@ import { mountToasts, attempt } from "./toast";
 import { bus, state } from "./store";
 import { Header } from "./controls/header";
 import { HyperParams } from "./controls/hparams";
+import { BrowseHold } from "./controls/hold";
 import { startHeartbeat } from "./controls/conn";
 import { CELL_SIZES, Grid, type CellSize } from "./grid/grid";
 import { grpcSource } from "./grid/source";
@@ -33,6 +34,7 @@ function boot(): void {
   const hparams = new HyperParams();
   const detail = new Detail();
   const selInfo = h("span", { class: "sel-info" });
+  const hold = new BrowseHold(grid.el);
   bus.on("selection", (n) => (selInfo.textContent = n > 0 ? `${n} selected · T tag · D discard · R restore · Esc clear` : ""));
 
   app.append(
@@ -41,7 +43,7 @@ function boot(): void {
       "main",
       { class: "layout" },
       h("div", { class: "left" }, plots.el, hparams.el),
-      h("section", { class: "centre panel" }, query.el, grid.el, h("div", { class: "statusline" }, selInfo)),
+      h("section", { class: "centre panel" }, query.el, grid.el, h("div", { class: "statusline" }, selInfo, hold.el)),
       detail.el,
     ),
   );

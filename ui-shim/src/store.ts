@@ -55,6 +55,8 @@ export const bus = new Emitter<{
   scrolling: boolean;
   /** The grid showed its first thumbnail (panels that can wait start drawing after it). */
   painted: void;
+  /** After a scroll stopped, every cell on screen has its sample and thumbnail. */
+  shown: void;
 }>();
 
 export function hpNumber(hps: HyperParameterDesc[], ...names: string[]): number | undefined {

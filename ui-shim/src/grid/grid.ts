@@ -73,6 +73,8 @@ export class Grid {
   private lastScroll = 0;
   /** Told to the bus: a person is scrolling (until the scroll has rested SETTLE_MS). */
   private scrolling = false;
+  /** A person scrolled and the cells on screen are not all filled in yet ("shown" is due). */
+  private catchingUp = false;
   /** The next scroll event comes from our own jump to the top, not from a person scrolling. */
   private jumped = false;
   private settleTimer: ReturnType<typeof setTimeout> | undefined;
@@ -97,6 +99,7 @@ export class Grid {
         if (this.jumped) this.jumped = false;
         else {
           this.lastScroll = performance.now();
+          this.catchingUp = true;
           if (!this.scrolling) {
             this.scrolling = true;
             bus.emit("scrolling", true);
@@ -239,12 +242,21 @@ export class Grid {
       this.scrolling = false;
       bus.emit("scrolling", false);
     }
+    if (!moving && this.catchingUp && this.allShown()) {
+      this.catchingUp = false;
+      bus.emit("shown", undefined);
+    }
     if (moving && this.settleTimer === undefined) {
       this.settleTimer = setTimeout(() => {
         this.settleTimer = undefined;
         this.schedule();
       }, SETTLE_MS);
     }
+  }
+
+  private allShown(): boolean {
+    for (const c of this.active.values()) if (!c.sample || !c.url) return false;
+    return true;
   }
 
   /** Starts loading the first screen before the view size is known (it comes back with it). */
