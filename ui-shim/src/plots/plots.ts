@@ -8,11 +8,14 @@ import { api } from "../api";
 import { attempt, toast } from "../toast";
 import { contextMenu, promptText } from "../dialog";
 import { bus, state } from "../store";
-import { align, appendPoints, countPoints, replaceHistory, replaceRange, type Curve, type Store } from "./series";
+import { align, appendPoints, countPoints, longestCurve, replaceHistory, replaceRange, type Curve, type Store } from "./series";
 
 const RUN_COLORS = ["#5b8cff", "#3fc98f", "#f0a04b", "#d76bd9", "#5fd0e0", "#e06464", "#c9c45a"];
 const ORDER = ["train/loss", "val/loss", "test/loss", "train/accuracy", "val/accuracy", "test/accuracy", "train/lr"];
 const MAX_POINTS = 1000;
+/** Polls append points; once a curve holds this many, the reduced history replaces them all, so
+ *  a Studio left open for hours draws each chart as fast as a fresh one. */
+const RESYNC_POINTS = 2 * MAX_POINTS;
 
 interface Chart {
   metric: string;
@@ -112,6 +115,15 @@ export class Plots {
     this.schedule();
   }
 
+  /** Replaces every curve with the server's reduced history, then the zoomed charts' detail. */
+  private async resync(): Promise<void> {
+    const res = await api.getLatestLoggerData({ requestFullHistory: true, maxPoints: MAX_POINTS }, { timeoutMs: 30000 });
+    replaceHistory(this.store, res.points);
+    for (const chart of this.charts.values()) {
+      if (chart.zoom) await this.loadDetail(chart, chart.zoom.min, chart.zoom.max);
+    }
+  }
+
   private schedule(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     // Every 2 s while training; when paused, new points are rare (evaluations, notes).
@@ -133,6 +145,7 @@ export class Plots {
         const res = await api.getLatestLoggerData({ requestFullHistory: false, maxPoints: MAX_POINTS }, { timeoutMs: 30000 });
         if (res.points.length > 0) {
           appendPoints(this.store, res.points);
+          if (longestCurve(this.store) > RESYNC_POINTS) await this.resync();
           this.stale = true;
           this.redrawIfStale();
         }
@@ -276,10 +289,17 @@ export class Plots {
     }
     if (chart.zoom && chart.zoom.min === min && chart.zoom.max === max) return;
     chart.zoom = { min, max };
+    await this.loadDetail(chart, min, max);
+    const runs = this.store.get(chart.metric);
+    if (runs && chart.zoom?.min === min && chart.zoom?.max === max) this.update(chart, runs);
+  }
+
+  /** Replaces the points of `chart` inside [min, max] with finer ones, one per pixel. */
+  private async loadDetail(chart: Chart, min: number, max: number): Promise<void> {
     const res = await attempt(`Loading detail for ${chart.metric}`, () =>
       api.getLatestLoggerData({
         requestFullHistory: true,
-        maxPoints: Math.max(200, Math.round(u.bbox.width / devicePixelRatio)),
+        maxPoints: Math.max(200, Math.round(chart.plot.bbox.width / devicePixelRatio)),
         hasXRange: true,
         xMin: BigInt(min),
         xMax: BigInt(max),
@@ -288,8 +308,6 @@ export class Plots {
     );
     if (!res || chart.zoom?.min !== min || chart.zoom?.max !== max) return;
     replaceRange(this.store, chart.metric, min, max, res.points);
-    const runs = this.store.get(chart.metric);
-    if (runs) this.update(chart, runs);
   }
 
   private showTip(chart: Chart, u: uPlot): void {

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { create } from "@bufbuild/protobuf";
 import { LoggerDataPointSchema } from "../gen/experiment_service_pb.js";
-import { align, appendPoints, insert, replaceHistory, replaceRange, type Curve, type Store } from "./series";
+import { align, appendPoints, insert, longestCurve, replaceHistory, replaceRange, type Curve, type Store } from "./series";
 
 const pt = (metric: string, x: number, y: number, extra: Record<string, unknown> = {}) =>
   create(LoggerDataPointSchema, { metricName: metric, modelAge: x, metricValue: y, experimentHash: "h1", ...extra });
@@ -62,4 +62,12 @@ test("property: after random inserts a curve is sorted with one point per (step,
     const keys = c.map((p) => `${p.x}/${p.marker}`);
     assert.equal(new Set(keys).size, keys.length, "no duplicate (step, kind)");
   }
+});
+
+test("longestCurve finds the longest curve of any metric and run", () => {
+  const store: Store = new Map();
+  assert.equal(longestCurve(store), 0);
+  appendPoints(store, [pt("loss", 1, 1), pt("loss", 2, 1), pt("acc", 1, 1)]);
+  appendPoints(store, [1, 2, 3].map((x) => pt("acc", x, 0, { experimentHash: "h2" })));
+  assert.equal(longestCurve(store), 3);
 });

@@ -1,5 +1,6 @@
 //! Curve storage for the plots: per metric, per run, points kept sorted by step; full history
 //! replaces, incremental polls append, zoom detail replaces the points inside its x range.
+//! The owner keeps curves short by replacing the history once one grows long (`longestCurve`).
 
 import type { LoggerDataPoint } from "../gen/experiment_service_pb.js";
 
@@ -148,6 +149,13 @@ export function align(runs: Map<string, Curve>): Aligned {
     out.runs.push({ hash, y, lo, hi, mk, hasBand });
   }
   return out;
+}
+
+/** The most points any one curve holds. */
+export function longestCurve(store: Store): number {
+  let n = 0;
+  for (const runs of store.values()) for (const c of runs.values()) n = Math.max(n, c.length);
+  return n;
 }
 
 export function countPoints(runs: Map<string, Curve> | undefined): number {
