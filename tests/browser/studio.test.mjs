@@ -137,6 +137,8 @@ describe("Studio in a browser", { timeout: 240000 }, () => {
 
   test("scrolling through every sample stays smooth", async () => {
     await setTraining(true);
+    // The Studio holds training only once it has seen that training runs.
+    await page.waitForFunction(() => document.body.dataset.training === "true", null, { timeout: 10000 });
     assert.equal(await page.isChecked(HOLD_SWITCH), true, "holding training while browsing is on by default");
     const heldBefore = (await server.studioClient().holdTraining({ holdMs: 0 })).heldSecondsTotal;
     // A person's pointer is over the grid when they scroll it.

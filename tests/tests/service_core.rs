@@ -226,6 +226,10 @@ async fn reflection_lists_the_service_and_health_answers() {
         .map(|service| service.name.as_str())
         .collect();
     assert!(names.contains(&"ExperimentService"), "{names:?}");
+    assert!(
+        names.contains(&"weightslab.studio.StudioService"),
+        "{names:?}"
+    );
 
     // Health stays open with auth on.
     let mut health = tonic_health::pb::health_client::HealthClient::new(channel);
