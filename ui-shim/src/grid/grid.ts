@@ -32,6 +32,9 @@ function savedSize(): CellSize {
 const OVERSCAN_ROWS = 1;
 /** Pages are requested once the scroll has rested this long, not for every screen flown past. */
 const SETTLE_MS = 120;
+/** Loading cells filled in per frame: a whole screen at once (its pages landing after a scroll)
+ *  made one long task of the style, layout and paint work; the rest show "loading" a frame more. */
+const FILLS_PER_FRAME = 32;
 
 interface CellEl {
   root: HTMLDivElement;
@@ -68,6 +71,9 @@ export class Grid {
   /** Viewport size, kept by the ResizeObserver so rendering never forces a layout to read it. */
   private viewW = 0;
   private viewH = 0;
+  /** The scroll position, kept by the scroll events and our own jumps for the same reason: a
+   *  chart redrawn earlier in the frame would otherwise make render() lay the page out twice. */
+  private top = 0;
   private dragging = false;
   private firstPaintMarked = false;
   private lastScroll = 0;
@@ -96,6 +102,7 @@ export class Grid {
     this.scroller.addEventListener(
       "scroll",
       () => {
+        this.top = this.scroller.scrollTop;
         if (this.jumped) this.jumped = false;
         else {
           this.lastScroll = performance.now();
@@ -135,7 +142,7 @@ export class Grid {
   /** Changes the cell size and keeps the first visible sample in view. */
   setCellSize(size: CellSize): void {
     if (size === this.size) return;
-    const firstIndex = Math.floor(this.scroller.scrollTop / this.cellH) * this.cols;
+    const firstIndex = Math.floor(this.top / this.cellH) * this.cols;
     this.size = size;
     this.minW = CELL_SIZES[size];
     try {
@@ -145,8 +152,14 @@ export class Grid {
     }
     this.el.dataset.size = size;
     this.layout();
-    this.scroller.scrollTop = Math.floor(firstIndex / this.cols) * this.cellH;
+    this.scrollTo(Math.floor(firstIndex / this.cols) * this.cellH);
     this.schedule();
+  }
+
+  /** Scrolls by our own hand and keeps `top` in step. */
+  private scrollTo(top: number): void {
+    this.scroller.scrollTop = top;
+    this.top = this.scroller.scrollTop;
   }
 
   get selection(): Selection {
@@ -165,8 +178,8 @@ export class Grid {
     bus.emit("selection", 0);
     for (const c of this.active.values()) this.release(c);
     this.active.clear();
-    this.jumped = this.scroller.scrollTop !== 0;
-    this.scroller.scrollTop = 0;
+    this.jumped = this.top !== 0;
+    this.scrollTo(0);
     this.schedule();
   }
 
@@ -202,7 +215,7 @@ export class Grid {
   }
 
   private visibleRows(): { firstRow: number; lastRow: number } {
-    const top = this.scroller.scrollTop;
+    const top = this.top;
     const firstRow = Math.max(0, Math.floor(top / this.cellH) - OVERSCAN_ROWS);
     const lastRow = Math.floor((top + this.viewH) / this.cellH) + OVERSCAN_ROWS;
     return { firstRow, lastRow };
@@ -221,6 +234,8 @@ export class Grid {
         this.active.delete(i);
       }
     }
+    let fills = FILLS_PER_FRAME;
+    let deferred = false;
     for (let i = first; i <= last; i++) {
       let c = this.active.get(i);
       if (!c) {
@@ -231,9 +246,18 @@ export class Grid {
         this.active.set(i, c);
         this.position(c);
       }
+      // A cell showing "loading" whose sample has arrived: filling it in may wait a frame.
+      if (c.sample === undefined && c.url === undefined && this.cache.get(i) !== undefined) {
+        if (fills === 0) {
+          deferred = true;
+          continue;
+        }
+        fills--;
+      }
       this.paint(c);
     }
     for (const c of free) this.release(c);
+    if (deferred) this.schedule();
     // One extra screen of prefetch in the scroll direction keeps scrolling from showing blanks.
     const screen = Math.ceil(this.viewH / this.cellH) * this.cols;
     const moving = performance.now() - this.lastScroll < SETTLE_MS;
@@ -483,9 +507,8 @@ export class Grid {
 
   private scrollIntoView(i: number): void {
     const top = Math.floor(i / this.cols) * this.cellH;
-    if (top < this.scroller.scrollTop) this.scroller.scrollTop = top;
-    else if (top + this.cellH > this.scroller.scrollTop + this.scroller.clientHeight)
-      this.scroller.scrollTop = top + this.cellH - this.scroller.clientHeight;
+    if (top < this.top) this.scrollTo(top);
+    else if (top + this.cellH > this.top + this.viewH) this.scrollTo(top + this.cellH - this.viewH);
   }
 
   private requireSelection(what: string): boolean {

@@ -57,11 +57,23 @@ export class Plots {
     this.list = h("div", { class: "plot-list" }, h("div", { class: "placeholder" }, "Waiting for metrics…"));
     this.el = h("section", { class: "plots panel" }, h("div", { class: "panel-title" }, "Metrics", h("span", { class: "muted small" }, "drag to zoom · double-click to reset · right-click a point")), this.list);
     new ResizeObserver(debounce(() => this.resize(), 80)).observe(this.list);
-    // Redrawing every chart costs a frame its budget: not while the grid is being scrolled, and
-    // not for a hidden tab. The points are kept and drawn once the page is at rest.
+    // Redrawing every chart costs a frame its budget: not while the grid is being scrolled or
+    // is filling in the screen it stopped at, and not for a hidden tab. The points are kept and
+    // drawn once the page is at rest.
+    let release: ReturnType<typeof setTimeout> | undefined;
+    const resume = () => {
+      clearTimeout(release);
+      release = undefined;
+      this.held = false;
+      this.redrawIfStale();
+    };
     bus.on("scrolling", (on) => {
-      this.held = on;
-      if (!on) this.redrawIfStale();
+      clearTimeout(release);
+      if (on) this.held = true;
+      else release = setTimeout(resume, 2000);
+    });
+    bus.on("shown", () => {
+      if (this.held) resume();
     });
     document.addEventListener("visibilitychange", () => this.redrawIfStale());
   }
