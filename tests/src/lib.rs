@@ -371,6 +371,15 @@ pub async fn train_steps(
     steps: i32,
 ) -> f64 {
     let before = hyper_values(client).await["model_age"];
+    resume_for(client, steps).await;
+    wait_for_pause_at(client, before + f64::from(steps)).await
+}
+
+/// Resumes training for exactly `steps` steps (it pauses itself afterwards); returns at once.
+pub async fn resume_for(
+    client: &mut proto::ExperimentServiceClient<tonic::transport::Channel>,
+    steps: i32,
+) {
     client
         .experiment_command(hyper_command(proto::HyperParameters {
             is_training: Some(true),
@@ -379,15 +388,23 @@ pub async fn train_steps(
         }))
         .await
         .expect("resume");
+}
+
+/// Waits (bounded generously) until training has paused with a model age of at least
+/// `model_age`; returns the model age then.
+pub async fn wait_for_pause_at(
+    client: &mut proto::ExperimentServiceClient<tonic::transport::Channel>,
+    model_age: f64,
+) -> f64 {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(600);
     loop {
         let values = hyper_values(client).await;
-        if values["is_training"] == 0.0 && values["model_age"] >= before + f64::from(steps) {
+        if values["is_training"] == 0.0 && values["model_age"] >= model_age {
             return values["model_age"];
         }
         assert!(
             std::time::Instant::now() < deadline,
-            "training {steps} steps did not finish: {values:?}"
+            "training to step {model_age} did not finish: {values:?}"
         );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }

@@ -8,7 +8,6 @@
 use std::time::{Duration, Instant};
 
 use weightslab_e2e::proto::studio::HoldTrainingRequest;
-use weightslab_e2e::proto::*;
 use weightslab_e2e::*;
 
 fn hold(hold_ms: u32) -> HoldTrainingRequest {
@@ -28,14 +27,7 @@ async fn a_held_trainer_waits_and_a_released_one_finishes_its_steps() {
     let first = studio.hold_training(hold(2000)).await.unwrap().into_inner();
     assert!(first.held, "{first:?}");
     assert!(first.message.is_empty(), "{first:?}");
-    client
-        .experiment_command(hyper_command(HyperParameters {
-            is_training: Some(true),
-            nb_steps: Some(3),
-            ..Default::default()
-        }))
-        .await
-        .unwrap();
+    resume_for(&mut client, 3).await;
     // Renewed the way the Studio renews it while scrolling goes on, until the trainer reports
     // time spent waiting on it.
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -59,19 +51,7 @@ async fn a_held_trainer_waits_and_a_released_one_finishes_its_steps() {
     let released = studio.hold_training(hold(0)).await.unwrap().into_inner();
     assert!(!released.held);
     assert_eq!(released.message, "hold released");
-    let deadline = Instant::now() + Duration::from_secs(600);
-    loop {
-        let values = hyper_values(&mut client).await;
-        if values["is_training"] == 0.0 {
-            assert_eq!(values["model_age"], 3.0, "{values:?}");
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "training did not finish: {values:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    assert_eq!(wait_for_pause_at(&mut client, 3.0).await, 3.0);
     server.shutdown().await;
 }
 

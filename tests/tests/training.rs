@@ -171,14 +171,7 @@ async fn audit_mode_changes_no_weight() {
         .into_inner();
     assert!(reply.success);
     assert_eq!(hyper_values(&mut client).await["auditor_mode"], 1.0);
-    client
-        .experiment_command(hyper_command(HyperParameters {
-            is_training: Some(true),
-            nb_steps: Some(3),
-            ..Default::default()
-        }))
-        .await
-        .unwrap();
+    resume_for(&mut client, 3).await;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
     loop {
         let history = client
