@@ -30,6 +30,32 @@ export const thumbIn = (scope) => `${scope} img[src^="blob:"], ${scope} img[src^
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** Waits for the page's performance mark `name` without polling the page: a
+ *  PerformanceObserver resolves when the page marks it. Waiting with `waitForSelector` instead
+ *  runs a query on the page's main thread every frame, and on this 2-core machine that delayed
+ *  the very paint being measured by a few hundred ms. */
+export async function waitForMark(page, name, timeoutMs = 20000) {
+  const seen = await page.evaluate(
+    ([mark, ms]) =>
+      new Promise((resolve) => {
+        const done = () => performance.getEntriesByName(mark, "mark").length > 0;
+        if (done()) return resolve(true);
+        const observer = new PerformanceObserver(() => {
+          if (!done()) return;
+          observer.disconnect();
+          resolve(true);
+        });
+        observer.observe({ type: "mark" });
+        setTimeout(() => {
+          observer.disconnect();
+          resolve(done());
+        }, ms);
+      }),
+    [name, timeoutMs],
+  );
+  if (!seen) throw new Error(`the page did not mark ${name} within ${timeoutMs} ms`);
+}
+
 /** The server command: WL_SERVER_BIN, the real weightslab binary. */
 function serverCommand() {
   const bin = process.env.WL_SERVER_BIN;

@@ -5,7 +5,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import os from "node:os";
-import { Server, launchBrowser, shot, until, isTraining, sampleFlags, thumbIn } from "./harness.mjs";
+import { Server, launchBrowser, shot, until, isTraining, sampleFlags, thumbIn, waitForMark } from "./harness.mjs";
 
 const TAG = "e2e-hard";
 /** `WL_STUDIO_HOLD=off` (passed on to the server): the baseline run, without the Studio's holds. */
@@ -20,6 +20,9 @@ async function openStudio() {
   page = await browser.newPage({ viewport: { width: 1600, height: 960 } });
   page.on("pageerror", (e) => console.error("page error:", e.message));
   await page.goto(server.url + "/", { waitUntil: "load" });
+  // The first paint is one of the measured numbers: wait for the grid's own mark, then check
+  // the thumbnails once.
+  await waitForMark(page, "wl-first-grid-paint");
   await page.waitForSelector(thumbIn(".cell"), { timeout: 20000 });
 }
 
