@@ -30,10 +30,20 @@ export type FromWorker = { ready: true } | { id: number; page: PageResult } | { 
  *  process, measured at about 1 ms per thumbnail on the first screen of a busy machine). */
 export type ImageUrls = "blob" | "data";
 
-function dataUrl(bytes: Uint8Array, mime: string): string {
+/** `Uint8Array.prototype.toBase64` where the browser has it (Chromium 140+, Safari 18.2+): a
+ *  screen of thumbnails took 26 ms through `btoa` and 0.5 ms this way in headless Chromium. */
+type WithBase64 = Uint8Array & { toBase64?: () => string };
+
+export function base64(bytes: Uint8Array): string {
+  const native = (bytes as WithBase64).toBase64;
+  if (typeof native === "function") return native.call(bytes);
   let binary = "";
   for (let at = 0; at < bytes.length; at += 0x8000) binary += String.fromCharCode(...bytes.subarray(at, at + 0x8000));
-  return `data:${mime};base64,${btoa(binary)}`;
+  return btoa(binary);
+}
+
+function dataUrl(bytes: Uint8Array, mime: string): string {
+  return `data:${mime};base64,${base64(bytes)}`;
 }
 
 /** Loads samples [start, start + count) with an image URL per thumbnail. */
