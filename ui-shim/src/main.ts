@@ -15,6 +15,17 @@ import { QueryBar } from "./query";
 import { Plots } from "./plots/plots";
 import { Detail } from "./detail";
 
+/** Resolves when the grid paints its first thumbnails, or after `ms`. */
+function gridPainted(ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const off = bus.on("painted", () => {
+      off();
+      resolve();
+    });
+    setTimeout(resolve, ms);
+  });
+}
+
 function boot(): void {
   const app = document.getElementById("app");
   if (!app) return;
@@ -52,10 +63,14 @@ function boot(): void {
   // The first page and the counts go out together: the page answer carries the view size too.
   grid.prime();
   const firstCounts = query.refreshCounts();
-  startHeartbeat();
-  plots.start();
-  void attempt("Reading metadata columns", () => api.getMetaData({ startIndex: 0, recordsCnt: 0 })).then((m) => {
-    if (m?.success) query.setColumns(m.allMetadataNames);
+  // The other start-up calls wait for the grid's first paint (or 1.5 s, when it cannot paint):
+  // starting their requests and decoding their answers on this thread delayed it.
+  void gridPainted(1500).then(() => {
+    startHeartbeat();
+    plots.start();
+    void attempt("Reading metadata columns", () => api.getMetaData({ startIndex: 0, recordsCnt: 0 })).then((m) => {
+      if (m?.success) query.setColumns(m.allMetadataNames);
+    });
   });
 
   // Coming online with no samples shown means the start-up calls failed (server not up yet,
