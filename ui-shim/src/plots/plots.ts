@@ -73,7 +73,9 @@ export class Plots {
       else release = setTimeout(resume, 2000);
     });
     bus.on("shown", () => {
-      if (this.held) resume();
+      if (!this.held) return;
+      clearTimeout(release);
+      release = setTimeout(resume, 300);
     });
     document.addEventListener("visibilitychange", () => this.redrawIfStale());
   }
