@@ -42,6 +42,8 @@ export class BrowseHold {
   private catchUp: ReturnType<typeof setTimeout> | undefined;
   private inFlight = false;
   private lastIntent = 0;
+  /** When the last hold went out, so a scroll that starts within a running hold does not send another at once. */
+  private lastSent = -Infinity;
   /** False once the server turned out to have no StudioService (another WeightsLab server). */
   private offered = true;
 
@@ -78,7 +80,13 @@ export class BrowseHold {
     clearTimeout(this.catchUp);
     this.catchUp = undefined;
     if (!this.wanted() || this.renew !== undefined) return;
-    this.send(HOLD_MS);
+    // The scroll event runs in the frame that draws the scroll: a hold still running from the
+    // pointer is renewed by the interval, and a new one goes out in a task of its own.
+    if (performance.now() - this.lastSent >= RENEW_MS) {
+      setTimeout(() => {
+        if (this.wanted()) this.send(HOLD_MS);
+      }, 0);
+    }
     this.renew = setInterval(() => {
       if (this.wanted()) this.send(HOLD_MS);
     }, RENEW_MS);
@@ -106,6 +114,7 @@ export class BrowseHold {
     // A renewal may skip while one is on its way; a release or a tail always goes out.
     if (this.inFlight && holdMs === HOLD_MS) return;
     this.inFlight = true;
+    this.lastSent = performance.now();
     studioApi
       .holdTraining({ holdMs })
       .then((reply) => {
