@@ -8,7 +8,7 @@ import { bus, state } from "./store";
 import { Header } from "./controls/header";
 import { HyperParams } from "./controls/hparams";
 import { BrowseHold } from "./controls/hold";
-import { startHeartbeat } from "./controls/conn";
+import { listenForAuth, startHeartbeat } from "./controls/conn";
 import { CELL_SIZES, Grid, type CellSize } from "./grid/grid";
 import { grpcSource } from "./grid/source";
 import { QueryBar } from "./query";
@@ -61,6 +61,7 @@ function boot(): void {
   mountToasts(document.body);
 
   // The first page and the counts go out together: the page answer carries the view size too.
+  listenForAuth();
   grid.prime();
   const firstCounts = query.refreshCounts();
   // The other start-up calls wait for the grid's first paint (or 1.5 s, when it cannot paint):

@@ -48,15 +48,25 @@ export async function beat(): Promise<boolean> {
   }
 }
 
+let listening = false;
+
+/** Asks for a token as soon as any call is refused as unauthenticated. Called at load, before
+ *  the first calls go out: the heartbeat itself starts later. */
+export function listenForAuth(): void {
+  if (listening) return;
+  listening = true;
+  onAuthRequired(() => {
+    setConn("auth");
+    void askToken();
+  });
+}
+
 export function startHeartbeat(): void {
   const loop = async () => {
     await beat();
     timer = setTimeout(loop, state.conn === "online" ? BEAT_MS : 2000);
   };
-  onAuthRequired(() => {
-    setConn("auth");
-    void askToken();
-  });
+  listenForAuth();
   if (timer === undefined) void loop();
 }
 
