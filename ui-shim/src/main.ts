@@ -4,7 +4,7 @@ import "./styles.css";
 import { h } from "./dom";
 import { api } from "./api";
 import { mountToasts, attempt } from "./toast";
-import { bus, state } from "./store";
+import { bus, gridPainted, state } from "./store";
 import { Header } from "./controls/header";
 import { HyperParams } from "./controls/hparams";
 import { BrowseHold } from "./controls/hold";
@@ -14,17 +14,6 @@ import { grpcSource } from "./grid/source";
 import { QueryBar } from "./query";
 import { Plots } from "./plots/plots";
 import { Detail } from "./detail";
-
-/** Resolves when the grid paints its first thumbnails, or after `ms`. */
-function gridPainted(ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const off = bus.on("painted", () => {
-      off();
-      resolve();
-    });
-    setTimeout(resolve, ms);
-  });
-}
 
 function boot(): void {
   const app = document.getElementById("app");
@@ -64,9 +53,9 @@ function boot(): void {
   listenForAuth();
   grid.prime();
   const firstCounts = query.refreshCounts();
-  // The other start-up calls wait for the grid's first paint (or 1.5 s, when it cannot paint):
-  // starting their requests and decoding their answers on this thread delayed it.
-  void gridPainted(1500).then(() => {
+  // The other start-up calls wait for the grid's first paint: starting their requests and
+  // decoding their answers on this thread delayed it.
+  void gridPainted.then(() => {
     startHeartbeat();
     plots.start();
     void attempt("Reading metadata columns", () => api.getMetaData({ startIndex: 0, recordsCnt: 0 })).then((m) => {

@@ -59,6 +59,20 @@ export const bus = new Emitter<{
   shown: void;
 }>();
 
+/** How long the panels that can wait wait for the grid's first paint when it cannot paint. */
+const FIRST_PAINT_WAIT_MS = 1500;
+
+/** Resolves once the grid has painted its first thumbnails, or after FIRST_PAINT_WAIT_MS: the
+ *  other start-up calls and the first charts come after it, so they do not compete with the
+ *  first screen of samples for the main thread. */
+export const gridPainted: Promise<void> = new Promise((resolve) => {
+  const off = bus.on("painted", () => {
+    off();
+    resolve();
+  });
+  setTimeout(resolve, FIRST_PAINT_WAIT_MS);
+});
+
 export function hpNumber(hps: HyperParameterDesc[], ...names: string[]): number | undefined {
   for (const d of hps) {
     if (names.includes(d.name) || names.includes(d.label)) return d.numericalValue;

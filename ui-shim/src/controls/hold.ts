@@ -41,8 +41,8 @@ export class BrowseHold {
   private renew: ReturnType<typeof setInterval> | undefined;
   private catchUp: ReturnType<typeof setTimeout> | undefined;
   private inFlight = false;
-  private lastIntent = 0;
-  /** When the last hold went out, so a scroll that starts within a running hold does not send another at once. */
+  /** When the last hold went out: the pointer renews at most every RENEW_MS, and a scroll
+   *  that starts within a running hold sends no new one at once. */
   private lastSent = -Infinity;
   /** False once the server turned out to have no StudioService (another WeightsLab server). */
   private offered = true;
@@ -66,9 +66,7 @@ export class BrowseHold {
 
   /** A short hold that runs out by itself, renewed at most every RENEW_MS while the pointer moves. */
   private intent(): void {
-    const now = performance.now();
-    if (this.renew !== undefined || now - this.lastIntent < RENEW_MS || !this.wanted()) return;
-    this.lastIntent = now;
+    if (this.renew !== undefined || performance.now() - this.lastSent < RENEW_MS || !this.wanted()) return;
     this.send(HOLD_MS);
   }
 

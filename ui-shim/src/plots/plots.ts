@@ -7,7 +7,7 @@ import { h, clear, fmtNum, debounce } from "../dom";
 import { api } from "../api";
 import { attempt, toast } from "../toast";
 import { contextMenu, promptText } from "../dialog";
-import { bus, state } from "../store";
+import { bus, gridPainted, state } from "../store";
 import { align, appendPoints, countPoints, longestCurve, replaceHistory, replaceRange, type Curve, type Store } from "./series";
 
 const RUN_COLORS = ["#5b8cff", "#3fc98f", "#f0a04b", "#d76bd9", "#5fd0e0", "#e06464", "#c9c45a"];
@@ -43,16 +43,6 @@ export class Plots {
   /** Charts whose new points are not drawn yet; one is drawn per animation frame. */
   private pending = new Set<string>();
   private pendingFrame = 0;
-  /** Resolves once the grid has painted its first thumbnails, or after 1.5 s: the first
-   *  charts are built after that, so they do not compete with the first screen of samples. */
-  private gridFirst = new Promise<void>((resolve) => {
-    const off = bus.on("painted", () => {
-      off();
-      resolve();
-    });
-    setTimeout(resolve, 1500);
-  });
-
   constructor() {
     this.list = h("div", { class: "plot-list" }, h("div", { class: "placeholder" }, "Waiting for metrics…"));
     this.el = h("section", { class: "plots panel" }, h("div", { class: "panel-title" }, "Metrics", h("span", { class: "muted small" }, "drag to zoom · double-click to reset · right-click a point")), this.list);
@@ -116,7 +106,8 @@ export class Plots {
     const res = await attempt("Loading metric history", () =>
       api.getLatestLoggerData({ requestFullHistory: true, maxPoints: MAX_POINTS }, { timeoutMs: 30000 }),
     );
-    await this.gridFirst;
+    // The first charts are built after the grid's first screen of samples.
+    await gridPainted;
     if (res) {
       replaceHistory(this.store, res.points);
       this.loaded = true;
