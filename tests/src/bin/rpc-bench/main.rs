@@ -7,7 +7,8 @@
 //! see it. The sequential calls come from a client thread with a single-threaded runtime; the
 //! throughput calls from the multi-threaded runtime's workers.
 //! Run: `cargo build --release -p weightslab-e2e --bins && target/release/rpc-bench`
-//! (`RPC_BENCH_CALLS` sets the number of sequential calls, default 5000).
+//! (`RPC_BENCH_CALLS` sets the number of sequential calls, default 5000; `RPC_BENCH_ADDR=host:port`
+//! measures a server that is already running instead, for example one under `strace` or `perf`).
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -22,6 +23,7 @@ use prost::Message;
 use weightslab_e2e::proto::*;
 use weightslab_e2e::{TestServer, web_frame};
 
+mod floor;
 mod lean;
 
 fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
@@ -120,6 +122,16 @@ impl Drop for ServerProcess {
     }
 }
 
+/// Whether this run measures `part` (one of `floor`, `h2`, `tonic`, `web-hyper`, `web`,
+/// `throughput`):
+/// `RPC_BENCH_PARTS` lists the parts to run, comma-separated; unset runs them all. One part at a
+/// time is what a profiler attached to the server wants.
+fn wanted(part: &str) -> bool {
+    std::env::var("RPC_BENCH_PARTS")
+        .map(|parts| parts.split(',').any(|p| p.trim() == part))
+        .unwrap_or(true)
+}
+
 /// `calls` timed calls of `call` after 500 untimed ones.
 async fn time_calls<F, Fut>(calls: usize, mut call: F) -> anyhow::Result<Vec<Duration>>
 where
@@ -148,74 +160,82 @@ async fn measure_latency(
 ) -> anyhow::Result<()> {
     let request = GetEvaluationStatusRequest {};
     let message = request.encode_to_vec();
-    let lean = lean::GrpcClient::connect(addr).await?;
-    let samples = time_calls(calls, || async {
-        let reply = lean.call("GetEvaluationStatus", &message).await?;
-        GetEvaluationStatusResponse::decode(reply.as_slice())?;
-        Ok(())
-    })
-    .await?;
-    drop(lean);
-    report(
-        &format!("{label}: gRPC unary, h2 client, one write per request"),
-        samples,
-        Some(baseline),
-    );
-
-    let channel = ExperimentServiceClient::connect(format!("http://{addr}")).await?;
-    let samples = time_calls(calls, || {
-        let mut client = channel.clone();
-        async move {
-            client.get_evaluation_status(request).await?;
+    if wanted("h2") {
+        let lean = lean::GrpcClient::connect(addr).await?;
+        let samples = time_calls(calls, || async {
+            let reply = lean.call("GetEvaluationStatus", &message).await?;
+            GetEvaluationStatusResponse::decode(reply.as_slice())?;
             Ok(())
-        }
-    })
-    .await?;
-    report(
-        &format!("{label}: gRPC unary, tonic Channel"),
-        samples,
-        Some(baseline),
-    );
+        })
+        .await?;
+        drop(lean);
+        report(
+            &format!("{label}: gRPC unary, h2 client, one write per request"),
+            samples,
+            Some(baseline),
+        );
+    }
 
-    let http = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
-    let body = Bytes::from(web_frame(&request.encode_to_vec()));
-    let url = format!("http://{addr}/ExperimentService/GetEvaluationStatus");
-    let samples = time_calls(calls, || {
-        let request = http::Request::post(&url)
-            .header("content-type", "application/grpc-web+proto")
-            .header("x-grpc-web", "1")
-            .body(Full::new(body.clone()))
-            .expect("request");
-        let http = http.clone();
-        async move {
-            let response = http.request(request).await?;
-            let bytes = response.into_body().collect().await?.to_bytes();
-            anyhow::ensure!(bytes.len() > 5, "empty gRPC-Web reply");
-            Ok(())
-        }
-    })
-    .await?;
-    report(
-        &format!("{label}: gRPC-Web unary, hyper pooled client"),
-        samples,
-        Some(baseline),
-    );
+    if wanted("tonic") {
+        let channel = ExperimentServiceClient::connect(format!("http://{addr}")).await?;
+        let samples = time_calls(calls, || {
+            let mut client = channel.clone();
+            async move {
+                client.get_evaluation_status(request).await?;
+                Ok(())
+            }
+        })
+        .await?;
+        report(
+            &format!("{label}: gRPC unary, tonic Channel"),
+            samples,
+            Some(baseline),
+        );
+    }
+
+    if wanted("web-hyper") {
+        let http = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+        let body = Bytes::from(web_frame(&request.encode_to_vec()));
+        let url = format!("http://{addr}/ExperimentService/GetEvaluationStatus");
+        let samples = time_calls(calls, || {
+            let request = http::Request::post(&url)
+                .header("content-type", "application/grpc-web+proto")
+                .header("x-grpc-web", "1")
+                .body(Full::new(body.clone()))
+                .expect("request");
+            let http = http.clone();
+            async move {
+                let response = http.request(request).await?;
+                let bytes = response.into_body().collect().await?.to_bytes();
+                anyhow::ensure!(bytes.len() > 5, "empty gRPC-Web reply");
+                Ok(())
+            }
+        })
+        .await?;
+        report(
+            &format!("{label}: gRPC-Web unary, hyper pooled client"),
+            samples,
+            Some(baseline),
+        );
+    }
 
     // The blocking client runs inside the timed future: this thread's runtime has nothing
     // else to do meanwhile.
-    let mut web = lean::WebClient::connect(addr)?;
-    let samples = time_calls(calls, || {
-        let reply = web
-            .call("GetEvaluationStatus", &message)
-            .and_then(|reply| Ok(GetEvaluationStatusResponse::decode(reply.as_slice())?));
-        std::future::ready(reply.map(drop))
-    })
-    .await?;
-    report(
-        &format!("{label}: gRPC-Web unary, HTTP/1.1 on a blocking socket"),
-        samples,
-        Some(baseline),
-    );
+    if wanted("web") {
+        let mut web = lean::WebClient::connect(addr)?;
+        let samples = time_calls(calls, || {
+            let reply = web
+                .call("GetEvaluationStatus", &message)
+                .and_then(|reply| Ok(GetEvaluationStatusResponse::decode(reply.as_slice())?));
+            std::future::ready(reply.map(drop))
+        })
+        .await?;
+        report(
+            &format!("{label}: gRPC-Web unary, HTTP/1.1 on a blocking socket"),
+            samples,
+            Some(baseline),
+        );
+    }
     Ok(())
 }
 
@@ -254,6 +274,50 @@ async fn measure_throughput(label: &str, addr: SocketAddr) -> anyhow::Result<()>
     Ok(())
 }
 
+/// The lean clients against the bare hyper server of `floor.rs`: what HTTP/2 or HTTP/1.1 and
+/// the loopback cost with no service stack at all. Run on a client thread of its own, as the
+/// calls to our server are.
+async fn floor_latency(calls: usize, baseline: Duration) -> anyhow::Result<()> {
+    let message = GetEvaluationStatusResponse::default().encode_to_vec();
+    let addr = floor::start(message)?;
+    let request = GetEvaluationStatusRequest {}.encode_to_vec();
+    let (done, result) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let run = || -> anyhow::Result<()> {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(async {
+                let lean = lean::GrpcClient::connect(addr).await?;
+                let samples = time_calls(calls, || async {
+                    lean.call("GetEvaluationStatus", &request).await.map(drop)
+                })
+                .await?;
+                report(
+                    "floor (bare hyper, canned reply): gRPC unary, h2 client",
+                    samples,
+                    Some(baseline),
+                );
+                let mut web = lean::WebClient::connect(addr)?;
+                let samples = time_calls(calls, || {
+                    std::future::ready(web.call("GetEvaluationStatus", &request).map(drop))
+                })
+                .await?;
+                report(
+                    "floor (bare hyper, canned reply): gRPC-Web unary, blocking HTTP/1.1",
+                    samples,
+                    Some(baseline),
+                );
+                Ok(())
+            })
+        };
+        let _ = done.send(run());
+    });
+    result
+        .await
+        .map_err(|_| anyhow::anyhow!("the floor's client thread panicked"))?
+}
+
 /// Latency, then throughput, against `addr`. The sequential calls run on a client thread of
 /// their own with a single-threaded runtime, the way a lean client (or the Studio's one
 /// JavaScript thread) waits for each reply: the reply wakes exactly one thread. (Polled from
@@ -277,7 +341,10 @@ async fn measure(
     latency
         .await
         .map_err(|_| anyhow::anyhow!("the client thread panicked"))??;
-    measure_throughput(label, addr).await
+    if wanted("throughput") {
+        measure_throughput(label, addr).await?;
+    }
+    Ok(())
 }
 
 #[tokio::main(flavor = "multi_thread")]
@@ -288,6 +355,15 @@ async fn main() -> anyhow::Result<()> {
         .unwrap_or(5000);
     let echo = tokio::task::spawn_blocking(move || tcp_echo_baseline(calls)).await??;
     let baseline = report("baseline: raw TCP echo, two threads", echo, None);
+    if wanted("floor") {
+        floor_latency(calls, baseline).await?;
+    }
+    if let Ok(addr) = std::env::var("RPC_BENCH_ADDR") {
+        let addr: SocketAddr = addr
+            .parse()
+            .map_err(|e| anyhow::anyhow!("RPC_BENCH_ADDR {addr:?} is not host:port: {e}"))?;
+        return measure("given server", addr, calls, baseline).await;
+    }
     let server = TestServer::start().await;
     measure("in-process", server.addr, calls, baseline).await?;
     server.shutdown().await;
