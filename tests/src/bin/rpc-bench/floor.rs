@@ -49,6 +49,7 @@ pub fn start(message: Vec<u8>) -> anyhow::Result<SocketAddr> {
     let addr = listener.local_addr()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        .thread_name("rpc-floor")
         .enable_all()
         .build()?;
     std::thread::spawn(move || {
