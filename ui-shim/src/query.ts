@@ -160,7 +160,14 @@ export class QueryBar {
     const c = state.counts;
     clear(this.countsEl);
     this.countsEl.append(
-      h("span", { class: "count", "data-count": "all", title: "Samples in the current view" }, h("b", {}, fmtNum(c.all)), " all"),
+      // A filter narrows the view, while the other two counts are over the whole table: say
+      // "in view" then, so that "1 all · 9,998 in loop" never reads as a contradiction.
+      h(
+        "span",
+        { class: "count", "data-count": "all", title: "Samples in the current view" },
+        h("b", {}, fmtNum(c.all)),
+        c.all < c.inLoop + c.discarded ? " in view" : " all",
+      ),
       h("span", { class: "count loop", "data-count": "in-loop", title: "Not discarded: used for training" }, h("b", {}, fmtNum(c.inLoop)), " in loop"),
       h("span", { class: "count disc", "data-count": "discarded", title: "Discarded samples" }, h("b", {}, fmtNum(c.discarded)), " discarded"),
     );

@@ -13,6 +13,7 @@ import { align, appendPoints, countPoints, longestCurve, replaceHistory, replace
 const RUN_COLORS = ["#5b8cff", "#3fc98f", "#f0a04b", "#d76bd9", "#5fd0e0", "#e06464", "#c9c45a"];
 const ORDER = ["train/loss", "val/loss", "test/loss", "train/accuracy", "val/accuracy", "test/accuracy", "train/lr"];
 const MAX_POINTS = 1000;
+const AXIS_FONT = "10px system-ui";
 /** Polls append points; once a curve holds this many, the reduced history replaces them all, so
  *  a Studio left open for hours draws each chart as fast as a fresh one. */
 const RESYNC_POINTS = 2 * MAX_POINTS;
@@ -239,8 +240,8 @@ export class Plots {
       scales: { x: { time: false } },
       cursor: { drag: { x: true, y: false, setScale: true }, points: { size: 6 } },
       axes: [
-        { stroke: "#8b93a7", grid: { stroke: "#262b36", width: 1 }, ticks: { stroke: "#262b36" }, font: "10px system-ui", size: 28 },
-        { stroke: "#8b93a7", grid: { stroke: "#262b36", width: 1 }, ticks: { stroke: "#262b36" }, font: "10px system-ui", size: 44, values: (_u, vals) => vals.map((v) => fmtNum(v, 3)) },
+        { stroke: "#8b93a7", grid: { stroke: "#262b36", width: 1 }, ticks: { stroke: "#262b36" }, font: AXIS_FONT, size: 28 },
+        { stroke: "#8b93a7", grid: { stroke: "#262b36", width: 1 }, ticks: { stroke: "#262b36" }, font: AXIS_FONT, size: yAxisSize, values: (_u, vals) => vals.map((v) => fmtNum(v, 3)) },
       ],
       hooks: {
         setScale: [(u, key) => key === "x" && onZoom(u)],
@@ -406,6 +407,20 @@ export async function restore(target: string, what: string): Promise<void> {
 
 export function shortHash(hash: string): string {
   return hash.length > 10 ? hash.slice(0, 8) : hash || "run";
+}
+
+let measure: CanvasRenderingContext2D | null | undefined;
+
+/** The y axis's width: its widest tick label plus the tick and a gap, so that labels such as
+ *  "10,000" are never cut at the chart's left edge. */
+function yAxisSize(_u: uPlot, values: string[] | undefined): number {
+  if (!values?.length) return 36;
+  measure ??= document.createElement("canvas").getContext("2d");
+  if (!measure) return 56;
+  measure.font = AXIS_FONT;
+  let widest = 0;
+  for (const v of values) widest = Math.max(widest, measure.measureText(v).width);
+  return Math.max(36, Math.ceil(widest) + 18);
 }
 
 function hexAlpha(hex: string, a: number): string {
