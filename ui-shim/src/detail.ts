@@ -1,5 +1,6 @@
 //! The detail panel for one sample: the image, every stat and metadata field, and the
-//! sample's loss trajectory from GetSignalTrajectory.
+//! sample's loss trajectory from GetSignalTrajectory. It opens with the grid's copy of the
+//! sample, then shows the server's fresh record (the grid's copy may predate the last steps).
 
 import uPlot from "uplot";
 import { h, clear, fmtNum } from "./dom";
@@ -7,7 +8,7 @@ import { api } from "./api";
 import { attempt } from "./toast";
 import { bus } from "./store";
 import { splitColor } from "./grid/colors";
-import type { Sample } from "./grid/records";
+import { parseRecord, type Sample } from "./grid/records";
 
 export class Detail {
   readonly el: HTMLElement;
@@ -38,9 +39,20 @@ export class Detail {
       this.url = URL.createObjectURL(new Blob([s.image.bytes as BlobPart], { type: s.image.mime }));
       img.src = this.url;
     }
-    const wrong = s.label !== undefined && s.pred !== undefined && s.label !== s.pred;
     const fields = h("dl", { class: "kv" });
-    const put = (k: string, v: string) => fields.append(h("dt", {}, k), h("dd", { title: v }, v));
+    const shown = new Map<string, HTMLElement>();
+    const put = (k: string, v: string) => {
+      const known = shown.get(k);
+      if (known) {
+        known.textContent = v;
+        known.title = v;
+        return;
+      }
+      const dd = h("dd", { title: v }, v);
+      shown.set(k, dd);
+      fields.append(h("dt", {}, k), dd);
+    };
+    let badges = detailBadges(s);
     const trajectory = h("div", { class: "traj" }, h("div", { class: "muted small" }, "Loading loss trajectory…"));
     this.body.append(
       h("div", { class: "detail-img-wrap", style: `--split:${splitColor(s.origin)}` }, img, s.discarded ? h("span", { class: "pill warn" }, "discarded") : null),
@@ -50,14 +62,7 @@ export class Detail {
         h("span", { class: "mono" }, `#${s.id}`),
         h("span", { class: "split-pill", style: `--split:${splitColor(s.origin)}` }, s.origin || "?"),
       ),
-      h(
-        "div",
-        { class: "detail-badges" },
-        badge("label", s.labelText ?? fmtNum(s.label)),
-        badge("pred", s.predText ?? fmtNum(s.pred), wrong ? "wrong" : "right"),
-        badge("loss", fmtNum(s.loss, 4)),
-        s.confidence !== undefined ? badge("conf", fmtNum(s.confidence, 3)) : null,
-      ),
+      badges,
       h("div", { class: "detail-tags" }, ...(s.tags.length ? s.tags.map((t) => h("span", { class: "tag-pill" }, t)) : [h("span", { class: "muted small" }, "no tags")])),
       h("div", { class: "section-title" }, "Loss trajectory"),
       trajectory,
@@ -72,10 +77,21 @@ export class Detail {
     ]);
     if (this.current !== id) return;
     if (meta?.success && meta.modalRecord) {
-      for (const st of meta.modalRecord.dataStats) {
-        if (s.fields.has(st.name)) continue;
-        const v = st.valueString || (st.value.length ? st.value.map((x) => fmtNum(x, 5)).join(", ") : "");
-        if (v) put(st.name, v);
+      const fresh = parseRecord(meta.modalRecord);
+      if (fresh.id === id) {
+        const merged: Sample = {
+          ...s,
+          label: fresh.label ?? s.label,
+          labelText: fresh.labelText ?? s.labelText,
+          pred: fresh.pred ?? s.pred,
+          predText: fresh.predText ?? s.predText,
+          loss: fresh.loss ?? s.loss,
+          confidence: fresh.confidence ?? s.confidence,
+        };
+        const next = detailBadges(merged);
+        badges.replaceWith(next);
+        badges = next;
+        for (const [k, v] of fresh.fields) put(k, v);
       }
     }
     clear(trajectory);
@@ -102,6 +118,19 @@ export class Detail {
       trajectory,
     );
   }
+}
+
+/** Label, prediction (marked when it differs from the label), loss and confidence. */
+function detailBadges(s: Sample): HTMLElement {
+  const wrong = s.label !== undefined && s.pred !== undefined && s.label !== s.pred;
+  return h(
+    "div",
+    { class: "detail-badges" },
+    badge("label", s.labelText ?? fmtNum(s.label)),
+    badge("pred", s.predText ?? fmtNum(s.pred), wrong ? "wrong" : "right"),
+    badge("loss", fmtNum(s.loss, 4)),
+    s.confidence !== undefined ? badge("conf", fmtNum(s.confidence, 3)) : null,
+  );
 }
 
 function badge(k: string, v: string, cls = ""): HTMLElement {

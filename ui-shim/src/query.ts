@@ -6,7 +6,7 @@ import { api } from "./api";
 import { attempt, toast } from "./toast";
 import { bus, state } from "./store";
 import { AgentIntentType, type DataQueryResponse } from "./gen/experiment_service_pb.js";
-import { looksLikeExpression } from "./querytext";
+import { firstSortKey, looksLikeExpression } from "./querytext";
 
 const SORT_COLUMNS = ["index", "loss", "label", "prediction", "confidence", "encounters", "origin", "sample_id"];
 
@@ -103,8 +103,8 @@ export class QueryBar {
       return;
     }
     state.query = query;
-    const sort = /^sortby\s+`?([^`\s]+)`?\s+(asc|desc)/i.exec(query);
-    if (sort) this.showSort(sort[1], sort[2].toLowerCase());
+    const sort = firstSortKey(query);
+    if (sort) this.showSort(sort.column, sort.dir);
     if (res.agentIntentType === AgentIntentType.INTENT_ANALYSIS) {
       this.answer.textContent = res.analysisResult || res.message;
       this.absorb(res);
