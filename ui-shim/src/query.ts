@@ -60,11 +60,9 @@ export class QueryBar {
         h("div", { class: "query-box" }, h("span", { class: "query-icon" }, "⌕"), this.input, this.modeBadge),
         h("button", { class: "btn primary", onclick: () => void this.run(this.input.value) }, "Apply"),
         h("button", { class: "btn", title: "Back to the whole dataset (@reset)", onclick: () => void this.reset() }, "Reset"),
-        h("span", { class: "sep" }),
-        h("label", { class: "muted small" }, "Sort"),
-        this.sortCol,
-        this.sortDir,
-        sizeControl ?? null,
+        // One unit, so that in a narrow window the sort and size controls wrap together
+        // under the query box instead of being cut off.
+        h("div", { class: "sort-group" }, h("label", { class: "muted small" }, "Sort"), this.sortCol, this.sortDir, sizeControl ?? null),
       ),
       h("div", { class: "query-row second" }, this.countsEl, this.tagsEl),
       this.answer,
