@@ -3,7 +3,7 @@
 //! sample, then shows the server's fresh record (the grid's copy may predate the last steps).
 
 import uPlot from "uplot";
-import { h, clear, fmtNum } from "./dom";
+import { h, clear, fmtNum, STEP_INCRS } from "./dom";
 import { api } from "./api";
 import { attempt } from "./toast";
 import { bus } from "./store";
@@ -18,8 +18,9 @@ export class Detail {
   private current: string | null = null;
 
   constructor() {
-    this.body = h("div", { class: "detail-body" }, h("div", { class: "placeholder" }, "Click a sample to see its details.", h("br"), h("span", { class: "muted small" }, "Shift-click or drag to select many · T tag · D discard · R restore")));
-    this.el = h("aside", { class: "detail panel" }, h("div", { class: "panel-title" }, "Sample"), this.body);
+    this.body = h("div", { class: "detail-body" }, placeholder());
+    const close = h("button", { class: "detail-close", title: "Close", "aria-label": "Close the sample panel", onclick: () => bus.emit("focus", null) }, "×");
+    this.el = h("aside", { class: "detail panel" }, h("div", { class: "panel-title" }, "Sample", close), this.body);
     bus.on("focus", (s) => void this.show(s));
   }
 
@@ -29,8 +30,11 @@ export class Detail {
     this.plot?.destroy();
     this.plot = undefined;
     clear(this.body);
+    // In a narrow window the panel is a drawer over the grid, open while it shows a sample.
+    this.el.classList.toggle("open", s !== null);
     if (!s) {
       this.current = null;
+      this.body.append(placeholder());
       return;
     }
     this.current = s.id;
@@ -110,7 +114,7 @@ export class Detail {
         scales: { x: { time: false } },
         series: [{}, { stroke: "#f0a04b", width: 1.5, points: { show: values.length < 40, size: 4 } }],
         axes: [
-          { stroke: "#8b93a7", grid: { stroke: "#262b36" }, ticks: { show: false }, font: "10px system-ui", size: 20 },
+          { stroke: "#8b93a7", grid: { stroke: "#262b36" }, ticks: { show: false }, font: "10px system-ui", size: 20, incrs: STEP_INCRS },
           { stroke: "#8b93a7", grid: { stroke: "#262b36" }, ticks: { show: false }, font: "10px system-ui", size: 36 },
         ],
       },
@@ -118,6 +122,10 @@ export class Detail {
       trajectory,
     );
   }
+}
+
+function placeholder(): HTMLElement {
+  return h("div", { class: "placeholder" }, "Click a sample to see its details.", h("br"), h("span", { class: "muted small" }, "Shift-click or drag to select many · T tag · D discard · R restore"));
 }
 
 /** Label, prediction (marked when it differs from the label), loss and confidence. */

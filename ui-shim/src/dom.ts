@@ -43,6 +43,10 @@ export function fmtNum(v: number | undefined, digits = 4): string {
   return Number(v.toPrecision(digits)).toString();
 }
 
+/** Tick spacings for axes of whole numbers (training steps, encounters): 1, 2, 5, 10, 20, …
+ *  so that a chart of a few steps never labels step 2.5. */
+export const STEP_INCRS: number[] = Array.from({ length: 10 }, (_, decade) => [1, 2, 5].map((m) => m * 10 ** decade)).flat();
+
 /** Debounce that keeps the latest arguments. */
 export function debounce<A extends unknown[]>(fn: (...a: A) => void, ms: number): (...a: A) => void {
   let timer: ReturnType<typeof setTimeout> | undefined;

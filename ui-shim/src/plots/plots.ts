@@ -3,7 +3,7 @@
 
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
-import { h, clear, fmtNum, debounce } from "../dom";
+import { h, clear, fmtNum, debounce, STEP_INCRS } from "../dom";
 import { api } from "../api";
 import { attempt, toast } from "../toast";
 import { contextMenu, promptText } from "../dialog";
@@ -240,7 +240,7 @@ export class Plots {
       scales: { x: { time: false } },
       cursor: { drag: { x: true, y: false, setScale: true }, points: { size: 6 } },
       axes: [
-        { stroke: "#8b93a7", grid: { stroke: "#262b36", width: 1 }, ticks: { stroke: "#262b36" }, font: AXIS_FONT, size: 28 },
+        { stroke: "#8b93a7", grid: { stroke: "#262b36", width: 1 }, ticks: { stroke: "#262b36" }, font: AXIS_FONT, size: 28, incrs: STEP_INCRS },
         { stroke: "#8b93a7", grid: { stroke: "#262b36", width: 1 }, ticks: { stroke: "#262b36" }, font: AXIS_FONT, size: yAxisSize, values: (_u, vals) => vals.map((v) => fmtNum(v, 3)) },
       ],
       hooks: {
