@@ -236,4 +236,43 @@ describe("Studio in a browser", { timeout: 240000 }, () => {
     assert.equal(await page.isChecked(box), false, "the switch remembers it is off");
     await page.check(box);
   });
+
+  test("a narrow window keeps every control in reach", async () => {
+    // The desktop window opens at 1280 x 800 and may shrink to 640 x 480.
+    for (const [width, height] of [[1280, 800], [800, 600]]) {
+      const narrow = await browser.newPage({ viewport: { width, height } });
+      try {
+        await narrow.goto(server.url + "/", { waitUntil: "load" });
+        await waitForMark(narrow, "wl-first-grid-paint");
+        // Each control lies inside what holds it: the window, or the grid's column (whose
+        // overflow is hidden, so a control past its edge is cut off).
+        const column = await narrow.locator(".querybar").boundingBox();
+        const within = [
+          ['[data-action="toggle-training"]', { x: 0, width }],
+          ['button[data-size="L"]', column],
+          [".query-box", column],
+          [".querybar .btn.primary", column],
+        ];
+        for (const [selector, outer] of within) {
+          const box = await narrow.locator(selector).boundingBox();
+          assert.ok(box && box.width > 0, `${width}px: ${selector} is laid out`);
+          assert.ok(
+            box.x >= outer.x - 0.5 && box.x + box.width <= outer.x + outer.width + 0.5,
+            `${width}px: ${selector} (x ${box.x}..${box.x + box.width}) lies inside ${outer.x}..${outer.x + outer.width}`,
+          );
+        }
+        const grid = await narrow.locator(".grid-scroll").boundingBox();
+        assert.ok(grid.width >= 300, `${width}px: the grid keeps ${grid.width}px`);
+        await narrow.click(".cell >> nth=1");
+        await narrow.waitForSelector(".detail .detail-badges", { state: "visible" });
+        if (width < 860) {
+          await narrow.click(".detail-close");
+          await narrow.waitForSelector(".detail", { state: "hidden" });
+        }
+        await shot(narrow, `07-window-${width}`);
+      } finally {
+        await narrow.close();
+      }
+    }
+  });
 });
