@@ -2,12 +2,13 @@
 //! sample's loss trajectory from GetSignalTrajectory. It opens with the grid's copy of the
 //! sample, then shows the server's fresh record (the grid's copy may predate the last steps).
 
-import uPlot from "uplot";
+import type uPlot from "uplot";
 import { h, clear, fmtNum, STEP_INCRS } from "./dom";
 import { api } from "./api";
 import { attempt } from "./toast";
 import { bus } from "./store";
 import { splitColor } from "./grid/colors";
+import { loadUPlot } from "./plots/uplot";
 import { parseRecord, type Sample } from "./grid/records";
 
 export class Detail {
@@ -105,7 +106,13 @@ export class Detail {
       return;
     }
     const xs = values.map((_, i) => i + 1);
-    this.plot = new uPlot(
+    const UPlot = await loadUPlot().catch(() => undefined);
+    if (this.current !== id) return;
+    if (!UPlot) {
+      trajectory.append(h("div", { class: "muted small" }, "The chart library did not load. Reload the page to try again."));
+      return;
+    }
+    this.plot = new UPlot(
       {
         width: Math.max(180, this.body.clientWidth - 8),
         height: 110,

@@ -4,7 +4,8 @@
 
 import { Code, ConnectError } from "@connectrpc/connect";
 import { api, currentAuth } from "../api";
-import { loadPage, type FromWorker, type PageResult, type ToWorker } from "./wire";
+import { hasEarlyPage, takeEarlyPage } from "./early";
+import { loadPage, pageFromResponse, type FromWorker, type PageResult, type ToWorker } from "./wire";
 import type { PageSource } from "./pages";
 
 interface Pending {
@@ -67,10 +68,18 @@ class WorkerSource implements PageSource {
   }
 }
 
-/** The same calls on the main thread, over the Studio's own client. */
+/** The same calls on the main thread, over the Studio's own client; the first pages come
+ *  from the answers index.html asked for early, when they succeeded. */
 function mainThreadSource(): PageSource {
   return {
-    fetch: (start, count, signal, withImages) => loadPage(api, start, count, withImages, signal, "data"),
+    fetch: async (start, count, signal, withImages) => {
+      if (withImages && hasEarlyPage(start, count)) {
+        const early = await takeEarlyPage(start, count);
+        if (signal.aborted) throw new ConnectError("the page is no longer needed", Code.Canceled);
+        if (early) return pageFromResponse(early, "data");
+      }
+      return loadPage(api, start, count, withImages, signal, "data");
+    },
     release() {
       // data: URLs hold nothing to give back.
     },
@@ -86,7 +95,8 @@ function makeSource(): PageSource {
     return local;
   }
   return {
-    fetch: (...args) => (remote.ready ? remote : local).fetch(...args),
+    fetch: (start, count, signal, withImages) =>
+      (remote.ready && !hasEarlyPage(start, count) ? remote : local).fetch(start, count, signal, withImages),
     // Only the worker makes blob URLs (the main thread's pages carry data: URLs, which hold
     // nothing), and revoking any other URL is a no-op there: every page goes to the worker.
     release: (urls) => remote.release(urls),

@@ -4,10 +4,12 @@
 
 import { ConnectError } from "@connectrpc/connect";
 import type { Api } from "../client";
+import type { DataSamplesResponse } from "../gen/experiment_service_pb.js";
 import { parseRecord, type Sample } from "./records";
 
-/** The grid's thumbnail size: cells are at most 148 px wide. */
-const THUMB_PX = 128;
+/** The grid's thumbnail size: cells are at most 148 px wide. (index.html asks for the first
+ *  pages with the same size before this code has loaded.) */
+export const THUMB_PX = 128;
 
 export interface PageResult {
   samples: Sample[];
@@ -59,6 +61,11 @@ export async function loadPage(
     { startIndex: start, recordsCnt: count, includeRawData: withImages, resizeWidth: THUMB_PX, resizeHeight: THUMB_PX },
     { signal },
   );
+  return pageFromResponse(res, imageUrls);
+}
+
+/** A GetDataSamples answer as a grid page: Samples, and an image URL per thumbnail. */
+export function pageFromResponse(res: DataSamplesResponse, imageUrls: ImageUrls): PageResult {
   if (!res.success && res.dataRecords.length === 0) {
     // The server says the slice is empty: treat it as the end of the view rather than an error.
     return { samples: [], urls: [], viewCount: Number(res.viewCount) || undefined };

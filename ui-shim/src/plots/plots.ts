@@ -1,19 +1,22 @@
 //! The metric plots: one uPlot chart per metric, one line per run, min/max band, evaluation
 //! markers and notes; incremental polling while training; drag-zoom refetches the detail.
 
-import uPlot from "uplot";
+import type uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import { h, clear, fmtNum, debounce, STEP_INCRS } from "../dom";
 import { api } from "../api";
 import { attempt, toast } from "../toast";
 import { contextMenu, promptText } from "../dialog";
 import { bus, gridPainted, state } from "../store";
+import { loadUPlot } from "./uplot";
 import { align, appendPoints, countPoints, longestCurve, replaceHistory, replaceRange, type Curve, type Store } from "./series";
 
 const RUN_COLORS = ["#5b8cff", "#3fc98f", "#f0a04b", "#d76bd9", "#5fd0e0", "#e06464", "#c9c45a"];
 const ORDER = ["train/loss", "val/loss", "test/loss", "train/accuracy", "val/accuracy", "test/accuracy", "train/lr"];
 const MAX_POINTS = 1000;
 const AXIS_FONT = "10px system-ui";
+/** uPlot's constructor, once loaded (before the first chart is built). */
+let UPlot: typeof uPlot | undefined;
 /** Polls append points; once a curve holds this many, the reduced history replaces them all, so
  *  a Studio left open for hours draws each chart as fast as a fresh one. */
 const RESYNC_POINTS = 2 * MAX_POINTS;
@@ -107,8 +110,15 @@ export class Plots {
     const res = await attempt("Loading metric history", () =>
       api.getLatestLoggerData({ requestFullHistory: true, maxPoints: MAX_POINTS }, { timeoutMs: 30000 }),
     );
-    // The first charts are built after the grid's first screen of samples.
+    // The first charts are built after the grid's first screen of samples, and so is uPlot
+    // loaded (see uplot.ts).
     await gridPainted;
+    UPlot = await loadUPlot().catch(() => undefined);
+    if (!UPlot) {
+      clear(this.list);
+      this.list.append(h("div", { class: "placeholder" }, "The chart library did not load (the server may have stopped). Reload the page to try again."));
+      return;
+    }
     if (res) {
       replaceHistory(this.store, res.points);
       this.loaded = true;
@@ -172,6 +182,8 @@ export class Plots {
   }
 
   private redrawAll(): void {
+    // Before uPlot has loaded, the points wait: loadHistory draws them all once it has.
+    if (!UPlot) return;
     const metrics = [...this.store.keys()].sort((a, b) => {
       const ia = ORDER.indexOf(a);
       const ib = ORDER.indexOf(b);
@@ -249,7 +261,7 @@ export class Plots {
         draw: [(u) => drawNotes(u, chart.notes)],
       },
     };
-    chart.plot = new uPlot(opts, [[]], body);
+    chart.plot = new (UPlot as typeof uPlot)(opts, [[]], body);
     body.addEventListener("contextmenu", (e) => this.onContext(chart, e));
     body.addEventListener("mouseleave", () => (tip.style.display = "none"));
     return chart;
