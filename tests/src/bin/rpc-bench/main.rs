@@ -159,21 +159,8 @@ async fn measure_latency(
     baseline: Duration,
 ) -> anyhow::Result<()> {
     let request = GetEvaluationStatusRequest {};
-    let message = request.encode_to_vec();
     if wanted("h2") {
-        let lean = lean::GrpcClient::connect(addr).await?;
-        let samples = time_calls(calls, || async {
-            let reply = lean.call("GetEvaluationStatus", &message).await?;
-            GetEvaluationStatusResponse::decode(reply.as_slice())?;
-            Ok(())
-        })
-        .await?;
-        drop(lean);
-        report(
-            &format!("{label}: gRPC unary, h2 client, one write per request"),
-            samples,
-            Some(baseline),
-        );
+        lean_grpc_latency(label, addr, calls, baseline).await?;
     }
 
     if wanted("tonic") {
@@ -219,23 +206,57 @@ async fn measure_latency(
         );
     }
 
-    // The blocking client runs inside the timed future: this thread's runtime has nothing
-    // else to do meanwhile.
     if wanted("web") {
-        let mut web = lean::WebClient::connect(addr)?;
-        let samples = time_calls(calls, || {
-            let reply = web
-                .call("GetEvaluationStatus", &message)
-                .and_then(|reply| Ok(GetEvaluationStatusResponse::decode(reply.as_slice())?));
-            std::future::ready(reply.map(drop))
-        })
-        .await?;
-        report(
-            &format!("{label}: gRPC-Web unary, HTTP/1.1 on a blocking socket"),
-            samples,
-            Some(baseline),
-        );
+        lean_web_latency(label, addr, calls, baseline).await?;
     }
+    Ok(())
+}
+
+/// Sequential gRPC latency against `addr` with the lean h2 client.
+async fn lean_grpc_latency(
+    label: &str,
+    addr: SocketAddr,
+    calls: usize,
+    baseline: Duration,
+) -> anyhow::Result<()> {
+    let message = GetEvaluationStatusRequest {}.encode_to_vec();
+    let lean = lean::GrpcClient::connect(addr).await?;
+    let samples = time_calls(calls, || async {
+        let reply = lean.call("GetEvaluationStatus", &message).await?;
+        GetEvaluationStatusResponse::decode(reply.as_slice())?;
+        Ok(())
+    })
+    .await?;
+    report(
+        &format!("{label}: gRPC unary, h2 client, one write per request"),
+        samples,
+        Some(baseline),
+    );
+    Ok(())
+}
+
+/// Sequential gRPC-Web latency against `addr` with the lean HTTP/1.1 client. The blocking
+/// client runs inside the timed future: the client thread's runtime has nothing else to do.
+async fn lean_web_latency(
+    label: &str,
+    addr: SocketAddr,
+    calls: usize,
+    baseline: Duration,
+) -> anyhow::Result<()> {
+    let message = GetEvaluationStatusRequest {}.encode_to_vec();
+    let mut web = lean::WebClient::connect(addr)?;
+    let samples = time_calls(calls, || {
+        let reply = web
+            .call("GetEvaluationStatus", &message)
+            .and_then(|reply| Ok(GetEvaluationStatusResponse::decode(reply.as_slice())?));
+        std::future::ready(reply.map(drop))
+    })
+    .await?;
+    report(
+        &format!("{label}: gRPC-Web unary, HTTP/1.1 on a blocking socket"),
+        samples,
+        Some(baseline),
+    );
     Ok(())
 }
 
@@ -275,72 +296,49 @@ async fn measure_throughput(label: &str, addr: SocketAddr) -> anyhow::Result<()>
 }
 
 /// The lean clients against the bare hyper server of `floor.rs`: what HTTP/2 or HTTP/1.1 and
-/// the loopback cost with no service stack at all. Run on a client thread of its own, as the
-/// calls to our server are.
+/// the loopback cost with no service stack at all, measured the way our server is.
 async fn floor_latency(calls: usize, baseline: Duration) -> anyhow::Result<()> {
-    let message = GetEvaluationStatusResponse::default().encode_to_vec();
-    let addr = floor::start(message)?;
-    let request = GetEvaluationStatusRequest {}.encode_to_vec();
+    let addr = floor::start(GetEvaluationStatusResponse::default().encode_to_vec())?;
+    on_client_thread(move || async move {
+        let label = "floor (bare hyper, canned reply)";
+        lean_grpc_latency(label, addr, calls, baseline).await?;
+        lean_web_latency(label, addr, calls, baseline).await
+    })
+    .await
+}
+
+/// Runs `work` on a client thread of its own with a single-threaded runtime, the way a lean
+/// client (or the Studio's one JavaScript thread) waits for each reply: the reply wakes exactly
+/// one thread. (Polled from `#[tokio::main]`'s own thread instead, every reply also crosses
+/// from a runtime worker to the main thread, which on this VM alone costs more than 100 µs.)
+async fn on_client_thread<F, Fut>(work: F) -> anyhow::Result<()>
+where
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
     let (done, result) = tokio::sync::oneshot::channel();
     std::thread::spawn(move || {
-        let run = || -> anyhow::Result<()> {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
-            runtime.block_on(async {
-                let lean = lean::GrpcClient::connect(addr).await?;
-                let samples = time_calls(calls, || async {
-                    lean.call("GetEvaluationStatus", &request).await.map(drop)
-                })
-                .await?;
-                report(
-                    "floor (bare hyper, canned reply): gRPC unary, h2 client",
-                    samples,
-                    Some(baseline),
-                );
-                let mut web = lean::WebClient::connect(addr)?;
-                let samples = time_calls(calls, || {
-                    std::future::ready(web.call("GetEvaluationStatus", &request).map(drop))
-                })
-                .await?;
-                report(
-                    "floor (bare hyper, canned reply): gRPC-Web unary, blocking HTTP/1.1",
-                    samples,
-                    Some(baseline),
-                );
-                Ok(())
-            })
-        };
-        let _ = done.send(run());
+        let outcome = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(anyhow::Error::from)
+            .and_then(|runtime| runtime.block_on(work()));
+        let _ = done.send(outcome);
     });
     result
         .await
-        .map_err(|_| anyhow::anyhow!("the floor's client thread panicked"))?
+        .map_err(|_| anyhow::anyhow!("the client thread panicked"))?
 }
 
-/// Latency, then throughput, against `addr`. The sequential calls run on a client thread of
-/// their own with a single-threaded runtime, the way a lean client (or the Studio's one
-/// JavaScript thread) waits for each reply: the reply wakes exactly one thread. (Polled from
-/// `#[tokio::main]`'s own thread instead, every reply also crosses from a runtime worker to
-/// the main thread, which on this VM alone costs more than 100 µs.)
+/// Latency (on a client thread of its own, see `on_client_thread`), then throughput, against
+/// `addr`.
 async fn measure(
     label: &'static str,
     addr: SocketAddr,
     calls: usize,
     baseline: Duration,
 ) -> anyhow::Result<()> {
-    let (done, latency) = tokio::sync::oneshot::channel();
-    std::thread::spawn(move || {
-        let result = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(anyhow::Error::from)
-            .and_then(|runtime| runtime.block_on(measure_latency(label, addr, calls, baseline)));
-        let _ = done.send(result);
-    });
-    latency
-        .await
-        .map_err(|_| anyhow::anyhow!("the client thread panicked"))??;
+    on_client_thread(move || measure_latency(label, addr, calls, baseline)).await?;
     if wanted("throughput") {
         measure_throughput(label, addr).await?;
     }
