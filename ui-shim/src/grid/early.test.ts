@@ -4,7 +4,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { DataSamplesRequestSchema, DataSamplesResponseSchema } from "../gen/experiment_service_pb.js";
-import { EARLY_PAGE_SIZE, takeEarlyPage, unaryMessage } from "./early";
+import { takeEarlyPage, unaryMessage } from "./early";
+import { PAGE_SIZE } from "./pages";
 import { THUMB_PX } from "./wire";
 
 function frame(flag: number, payload: Uint8Array): Uint8Array {
@@ -44,10 +45,10 @@ test("index.html asks for the first pages exactly as the grid would", async () =
   assert.deepEqual(Object.keys(fakeWindow.__wlEarlyPages ?? {}).sort(), ["0", "32"]);
   assert.equal(calls.length, 2);
   for (const [i, call] of calls.entries()) {
-    const start = i * EARLY_PAGE_SIZE;
+    const start = i * PAGE_SIZE;
     const expected = toBinary(
       DataSamplesRequestSchema,
-      create(DataSamplesRequestSchema, { startIndex: start, recordsCnt: EARLY_PAGE_SIZE, includeRawData: true, resizeWidth: THUMB_PX, resizeHeight: THUMB_PX }),
+      create(DataSamplesRequestSchema, { startIndex: start, recordsCnt: PAGE_SIZE, includeRawData: true, resizeWidth: THUMB_PX, resizeHeight: THUMB_PX }),
     );
     assert.equal(call.url, "/ExperimentService/GetDataSamples");
     assert.deepEqual([...(call.init.body as Uint8Array)], [...frame(0, expected)], `page at ${start}`);
@@ -74,10 +75,10 @@ test("the grid takes each early page once, and only for the page that was asked 
   g.window = { __wlEarlyPages: { "0": Promise.resolve(body.slice().buffer), "32": Promise.resolve(null) } };
   try {
     assert.equal(await takeEarlyPage(0, 16), undefined, "another page size");
-    const page = await takeEarlyPage(0, EARLY_PAGE_SIZE);
+    const page = await takeEarlyPage(0, PAGE_SIZE);
     assert.equal(page?.viewCount, 10000n);
-    assert.equal(await takeEarlyPage(0, EARLY_PAGE_SIZE), undefined, "taken once");
-    assert.equal(await takeEarlyPage(32, EARLY_PAGE_SIZE), undefined, "a failed early request");
+    assert.equal(await takeEarlyPage(0, PAGE_SIZE), undefined, "taken once");
+    assert.equal(await takeEarlyPage(32, PAGE_SIZE), undefined, "a failed early request");
   } finally {
     delete g.window;
   }

@@ -4,21 +4,19 @@
 
 import { fromBinary } from "@bufbuild/protobuf";
 import { DataSamplesResponseSchema, type DataSamplesResponse } from "../gen/experiment_service_pb.js";
+import { PAGE_SIZE } from "./pages";
 
 /** What index.html leaves on `window`: per first index, the raw gRPC-Web answer (null when
- *  the request failed) of a page of EARLY_PAGE_SIZE samples with thumbnails. */
+ *  the request failed) of a page of PAGE_SIZE samples with thumbnails. */
 declare global {
   interface Window {
     __wlEarlyPages?: Record<string, Promise<ArrayBuffer | null> | undefined>;
   }
 }
 
-/** The page size index.html asks for: the grid's own (pages.ts). */
-export const EARLY_PAGE_SIZE = 32;
-
 /** Whether an early answer for this page is still waiting to be taken. */
 export function hasEarlyPage(start: number, count: number): boolean {
-  return count === EARLY_PAGE_SIZE && window.__wlEarlyPages?.[String(start)] !== undefined;
+  return count === PAGE_SIZE && window.__wlEarlyPages?.[String(start)] !== undefined;
 }
 
 /** Takes the early answer for samples [start, start + count), if index.html asked for exactly

@@ -17,6 +17,10 @@ interface Page {
   urls: string[];
 }
 
+/** Samples per GetDataSamples page. index.html asks for the first two pages of this size
+ *  before the app's code has loaded (see early.ts). */
+export const PAGE_SIZE = 32;
+
 export class PageCache {
   readonly pageSize: number;
   private pages = new Map<number, Page>();
@@ -33,7 +37,7 @@ export class PageCache {
 
   constructor(
     private source: PageSource,
-    pageSize = 32,
+    pageSize = PAGE_SIZE,
     maxPages = 48,
   ) {
     this.pageSize = pageSize;
