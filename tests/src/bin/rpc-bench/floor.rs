@@ -41,6 +41,9 @@ fn reply(request: &http::Request<Incoming>, message: &[u8]) -> http::Response<Re
         .expect("a static response")
 }
 
+/// The floor server's worker threads are named this, so the bench can read their CPU time.
+pub const THREAD_NAME: &str = "rpc-floor";
+
 /// Starts the floor server on a free loopback port, on a runtime of its own with two workers
 /// (as many as our server uses here); returns its address.
 pub fn start(message: Vec<u8>) -> anyhow::Result<SocketAddr> {
@@ -49,7 +52,7 @@ pub fn start(message: Vec<u8>) -> anyhow::Result<SocketAddr> {
     let addr = listener.local_addr()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
-        .thread_name("rpc-floor")
+        .thread_name(THREAD_NAME)
         .enable_all()
         .build()?;
     std::thread::spawn(move || {

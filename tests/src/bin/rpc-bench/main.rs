@@ -1,8 +1,10 @@
 //! Issue 2's numbers: sequential unary latency (p50 / p99) of a small RPC over loopback, by
 //! gRPC (HTTP/2) and gRPC-Web (HTTP/1.1, binary), and throughput with 64 calls in flight.
-//! Each latency is measured twice: with a lean client (`lean.rs`), which shows the server and
-//! the loopback round trip, and with the usual Rust client stack, which adds its own time.
-//! Measured twice: against a server in this process, and against the real binary in its own
+//! Each latency is measured with lean clients, which show the server and the loopback round
+//! trip (HTTP/1.1 and HTTP/2 frames on blocking sockets, `lean.rs` and `blocking_h2.rs`, and the
+//! `h2` crate's client), and with the usual Rust client stack, which adds its own time. Each
+//! line also gives the server's CPU time per call (`server_cpu.rs`), steadier than latency on a
+//! noisy VM. The same lean clients also call a bare hyper server (`floor.rs`). Measured twice: against a server in this process, and against the real binary in its own
 //! process (`wl-e2e-server`, built beside this bench), as a Studio or a Python client would
 //! see it. The sequential calls come from a client thread with a single-threaded runtime; the
 //! throughput calls from the multi-threaded runtime's workers.
@@ -23,16 +25,25 @@ use prost::Message;
 use weightslab_e2e::proto::*;
 use weightslab_e2e::{TestServer, web_frame};
 
+mod blocking_h2;
 mod floor;
 mod lean;
+mod server_cpu;
+
+use server_cpu::ServerThreads;
 
 fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
     let index = ((sorted.len() as f64 - 1.0) * fraction).round() as usize;
     sorted[index.min(sorted.len() - 1)]
 }
 
-/// Prints p50 / p99 (and the p50's ratio to the baseline's when given); returns the p50.
-fn report(name: &str, mut samples: Vec<Duration>, baseline_p50: Option<Duration>) -> Duration {
+/// Prints p50 / p99, the p50's ratio to the baseline's when given, and the server's CPU time
+/// per call when known; returns the p50.
+fn report(name: &str, measured: Measured, baseline_p50: Option<Duration>) -> Duration {
+    let Measured {
+        mut samples,
+        server_cpu_per_call,
+    } = measured;
     samples.sort();
     let p50 = percentile(&samples, 0.5);
     let ratio = baseline_p50
@@ -43,13 +54,33 @@ fn report(name: &str, mut samples: Vec<Duration>, baseline_p50: Option<Duration>
             )
         })
         .unwrap_or_default();
+    let cpu = server_cpu_per_call
+        .map(|cpu| format!("  server CPU {:.1} µs/call", cpu.as_secs_f64() * 1e6))
+        .unwrap_or_default();
     println!(
-        "{name:<60} n={:<6} p50={:>8.1} µs  p99={:>8.1} µs{ratio}",
+        "{name:<60} n={:<6} p50={:>8.1} µs  p99={:>8.1} µs{ratio}{cpu}",
         samples.len(),
         p50.as_secs_f64() * 1e6,
         percentile(&samples, 0.99).as_secs_f64() * 1e6
     );
     p50
+}
+
+/// One run's latencies, and what each call cost the server.
+struct Measured {
+    samples: Vec<Duration>,
+    server_cpu_per_call: Option<Duration>,
+}
+
+/// A server to measure: where it listens, which threads are its own, and how to label and
+/// compare its figures.
+#[derive(Clone)]
+struct Target {
+    label: &'static str,
+    addr: SocketAddr,
+    threads: ServerThreads,
+    calls: usize,
+    baseline: Duration,
 }
 
 /// The floor under any RPC here: a 32-byte echo over loopback TCP between two threads with
@@ -122,8 +153,8 @@ impl Drop for ServerProcess {
     }
 }
 
-/// Whether this run measures `part` (one of `floor`, `h2`, `tonic`, `web-hyper`, `web`,
-/// `throughput`):
+/// Whether this run measures `part` (one of `floor`, `h2-blocking`, `h2`, `tonic`, `web-hyper`,
+/// `web`, `throughput`):
 /// `RPC_BENCH_PARTS` lists the parts to run, comma-separated; unset runs them all. One part at a
 /// time is what a profiler attached to the server wants.
 fn wanted(part: &str) -> bool {
@@ -132,8 +163,9 @@ fn wanted(part: &str) -> bool {
         .unwrap_or(true)
 }
 
-/// `calls` timed calls of `call` after 500 untimed ones.
-async fn time_calls<F, Fut>(calls: usize, mut call: F) -> anyhow::Result<Vec<Duration>>
+/// `target.calls` timed calls of `call` after 500 untimed ones, with the server's CPU time over
+/// the timed ones.
+async fn time_calls<F, Fut>(target: &Target, mut call: F) -> anyhow::Result<Measured>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = anyhow::Result<()>>,
@@ -141,31 +173,46 @@ where
     for _ in 0..500 {
         call().await?;
     }
-    let mut samples = Vec::with_capacity(calls);
-    for _ in 0..calls {
+    let mut samples = Vec::with_capacity(target.calls);
+    let cpu_before = target.threads.cpu_time();
+    for _ in 0..target.calls {
         let started = Instant::now();
         call().await?;
         samples.push(started.elapsed());
     }
-    Ok(samples)
+    let server_cpu_per_call =
+        server_cpu::per_call(cpu_before, target.threads.cpu_time(), target.calls);
+    Ok(Measured {
+        samples,
+        server_cpu_per_call,
+    })
 }
 
-/// Sequential gRPC and gRPC-Web latency against `addr`, each with a lean client (the server's
-/// own latency) and with the usual Rust client stack (tonic's `Channel`, hyper's pooled client).
-async fn measure_latency(
-    label: &str,
-    addr: SocketAddr,
-    calls: usize,
-    baseline: Duration,
-) -> anyhow::Result<()> {
+/// Prints one latency line for `target`.
+fn report_latency(target: &Target, what: &str, measured: Measured) {
+    report(
+        &format!("{}: {what}", target.label),
+        measured,
+        Some(target.baseline),
+    );
+}
+
+/// Sequential gRPC and gRPC-Web latency against the target, each with lean clients (the
+/// server's own latency) and with the usual Rust client stack (tonic's `Channel`, hyper's
+/// pooled client).
+async fn measure_latency(target: Target) -> anyhow::Result<()> {
+    let addr = target.addr;
     let request = GetEvaluationStatusRequest {};
+    if wanted("h2-blocking") {
+        blocking_grpc_latency(&target).await?;
+    }
     if wanted("h2") {
-        lean_grpc_latency(label, addr, calls, baseline).await?;
+        lean_grpc_latency(&target).await?;
     }
 
     if wanted("tonic") {
         let channel = ExperimentServiceClient::connect(format!("http://{addr}")).await?;
-        let samples = time_calls(calls, || {
+        let measured = time_calls(&target, || {
             let mut client = channel.clone();
             async move {
                 client.get_evaluation_status(request).await?;
@@ -173,18 +220,14 @@ async fn measure_latency(
             }
         })
         .await?;
-        report(
-            &format!("{label}: gRPC unary, tonic Channel"),
-            samples,
-            Some(baseline),
-        );
+        report_latency(&target, "gRPC unary, tonic Channel", measured);
     }
 
     if wanted("web-hyper") {
         let http = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
         let body = Bytes::from(web_frame(&request.encode_to_vec()));
         let url = format!("http://{addr}/ExperimentService/GetEvaluationStatus");
-        let samples = time_calls(calls, || {
+        let measured = time_calls(&target, || {
             let request = http::Request::post(&url)
                 .header("content-type", "application/grpc-web+proto")
                 .header("x-grpc-web", "1")
@@ -199,63 +242,69 @@ async fn measure_latency(
             }
         })
         .await?;
-        report(
-            &format!("{label}: gRPC-Web unary, hyper pooled client"),
-            samples,
-            Some(baseline),
-        );
+        report_latency(&target, "gRPC-Web unary, hyper pooled client", measured);
     }
 
     if wanted("web") {
-        lean_web_latency(label, addr, calls, baseline).await?;
+        lean_web_latency(&target).await?;
     }
     Ok(())
 }
 
-/// Sequential gRPC latency against `addr` with the lean h2 client.
-async fn lean_grpc_latency(
-    label: &str,
-    addr: SocketAddr,
-    calls: usize,
-    baseline: Duration,
-) -> anyhow::Result<()> {
+/// Sequential gRPC latency with the lean h2 client.
+async fn lean_grpc_latency(target: &Target) -> anyhow::Result<()> {
     let message = GetEvaluationStatusRequest {}.encode_to_vec();
-    let lean = lean::GrpcClient::connect(addr).await?;
-    let samples = time_calls(calls, || async {
+    let lean = lean::GrpcClient::connect(target.addr).await?;
+    let measured = time_calls(target, || async {
         let reply = lean.call("GetEvaluationStatus", &message).await?;
         GetEvaluationStatusResponse::decode(reply.as_slice())?;
         Ok(())
     })
     .await?;
-    report(
-        &format!("{label}: gRPC unary, h2 client, one write per request"),
-        samples,
-        Some(baseline),
+    report_latency(
+        target,
+        "gRPC unary, h2 client, one write per request",
+        measured,
     );
     Ok(())
 }
 
-/// Sequential gRPC-Web latency against `addr` with the lean HTTP/1.1 client. The blocking
-/// client runs inside the timed future: the client thread's runtime has nothing else to do.
-async fn lean_web_latency(
-    label: &str,
-    addr: SocketAddr,
-    calls: usize,
-    baseline: Duration,
-) -> anyhow::Result<()> {
+/// Sequential gRPC latency with HTTP/2 frames on a blocking socket (`blocking_h2.rs`): no
+/// client runtime at all, like the gRPC-Web client below. The blocking client runs inside the
+/// timed future: the client thread's runtime has nothing else to do.
+async fn blocking_grpc_latency(target: &Target) -> anyhow::Result<()> {
     let message = GetEvaluationStatusRequest {}.encode_to_vec();
-    let mut web = lean::WebClient::connect(addr)?;
-    let samples = time_calls(calls, || {
+    let mut client = blocking_h2::BlockingGrpcClient::connect(target.addr)?;
+    let measured = time_calls(target, || {
+        let reply = client
+            .call("GetEvaluationStatus", &message)
+            .and_then(|reply| Ok(GetEvaluationStatusResponse::decode(reply.as_slice())?));
+        std::future::ready(reply.map(drop))
+    })
+    .await?;
+    report_latency(
+        target,
+        "gRPC unary, HTTP/2 frames on a blocking socket",
+        measured,
+    );
+    Ok(())
+}
+
+/// Sequential gRPC-Web latency with the lean HTTP/1.1 client, blocking like the one above.
+async fn lean_web_latency(target: &Target) -> anyhow::Result<()> {
+    let message = GetEvaluationStatusRequest {}.encode_to_vec();
+    let mut web = lean::WebClient::connect(target.addr)?;
+    let measured = time_calls(target, || {
         let reply = web
             .call("GetEvaluationStatus", &message)
             .and_then(|reply| Ok(GetEvaluationStatusResponse::decode(reply.as_slice())?));
         std::future::ready(reply.map(drop))
     })
     .await?;
-    report(
-        &format!("{label}: gRPC-Web unary, HTTP/1.1 on a blocking socket"),
-        samples,
-        Some(baseline),
+    report_latency(
+        target,
+        "gRPC-Web unary, HTTP/1.1 on a blocking socket",
+        measured,
     );
     Ok(())
 }
@@ -299,10 +348,20 @@ async fn measure_throughput(label: &str, addr: SocketAddr) -> anyhow::Result<()>
 /// the loopback cost with no service stack at all, measured the way our server is.
 async fn floor_latency(calls: usize, baseline: Duration) -> anyhow::Result<()> {
     let addr = floor::start(GetEvaluationStatusResponse::default().encode_to_vec())?;
+    let target = Target {
+        label: "floor (bare hyper, canned reply)",
+        addr,
+        threads: ServerThreads::Of {
+            pid: std::process::id(),
+            name_prefix: floor::THREAD_NAME,
+        },
+        calls,
+        baseline,
+    };
     on_client_thread(move || async move {
-        let label = "floor (bare hyper, canned reply)";
-        lean_grpc_latency(label, addr, calls, baseline).await?;
-        lean_web_latency(label, addr, calls, baseline).await
+        blocking_grpc_latency(&target).await?;
+        lean_grpc_latency(&target).await?;
+        lean_web_latency(&target).await
     })
     .await
 }
@@ -331,28 +390,41 @@ where
 }
 
 /// Latency (on a client thread of its own, see `on_client_thread`), then throughput, against
-/// `addr`.
-async fn measure(
-    label: &'static str,
-    addr: SocketAddr,
-    calls: usize,
-    baseline: Duration,
-) -> anyhow::Result<()> {
-    on_client_thread(move || measure_latency(label, addr, calls, baseline)).await?;
+/// the target.
+async fn measure(target: Target) -> anyhow::Result<()> {
+    let (label, addr) = (target.label, target.addr);
+    on_client_thread(move || measure_latency(target)).await?;
     if wanted("throughput") {
         measure_throughput(label, addr).await?;
     }
     Ok(())
 }
 
-#[tokio::main(flavor = "multi_thread")]
-async fn main() -> anyhow::Result<()> {
+/// The bench's own runtime's threads, where the in-process server runs.
+const RUNTIME_THREAD_NAME: &str = "bench-runtime";
+
+fn main() -> anyhow::Result<()> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name(RUNTIME_THREAD_NAME)
+        .build()?
+        .block_on(run())
+}
+
+async fn run() -> anyhow::Result<()> {
     let calls: usize = std::env::var("RPC_BENCH_CALLS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(5000);
     let echo = tokio::task::spawn_blocking(move || tcp_echo_baseline(calls)).await??;
-    let baseline = report("baseline: raw TCP echo, two threads", echo, None);
+    let baseline = report(
+        "baseline: raw TCP echo, two threads",
+        Measured {
+            samples: echo,
+            server_cpu_per_call: None,
+        },
+        None,
+    );
     if wanted("floor") {
         floor_latency(calls, baseline).await?;
     }
@@ -360,12 +432,41 @@ async fn main() -> anyhow::Result<()> {
         let addr: SocketAddr = addr
             .parse()
             .map_err(|e| anyhow::anyhow!("RPC_BENCH_ADDR {addr:?} is not host:port: {e}"))?;
-        return measure("given server", addr, calls, baseline).await;
+        return measure(Target {
+            label: "given server",
+            addr,
+            threads: ServerThreads::Unknown,
+            calls,
+            baseline,
+        })
+        .await;
     }
     let server = TestServer::start().await;
-    measure("in-process", server.addr, calls, baseline).await?;
+    measure(Target {
+        label: "in-process",
+        addr: server.addr,
+        // The test server runs on this runtime's workers; the clients run on threads of their
+        // own (`on_client_thread`) or, for throughput, after the latency figures are taken.
+        threads: ServerThreads::Of {
+            pid: std::process::id(),
+            name_prefix: RUNTIME_THREAD_NAME,
+        },
+        calls,
+        baseline,
+    })
+    .await?;
     server.shutdown().await;
     let process = ServerProcess::spawn()?;
-    measure("separate process", process.addr, calls, baseline).await?;
+    measure(Target {
+        label: "separate process",
+        addr: process.addr,
+        threads: ServerThreads::Of {
+            pid: process.child.id(),
+            name_prefix: "",
+        },
+        calls,
+        baseline,
+    })
+    .await?;
     Ok(())
 }
