@@ -241,7 +241,7 @@ impl ExperimentService for ExperimentApi {
                     request.x_min, request.x_max
                 )));
             }
-            let client = call.client_id.clone();
+            let client = call.client_id();
             self.blocking(&call, None, move |experiment| {
                 experiment.logger_data(&client, &request)
             })

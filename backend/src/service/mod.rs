@@ -88,11 +88,21 @@ impl CallGate {
 pub struct Call {
     pub method: &'static str,
     pub peer: Option<SocketAddr>,
-    /// `x-wl-client-id` when sent, else the connection's address.
-    pub client_id: String,
+    /// `x-wl-client-id` when sent.
+    pub client_header: Option<String>,
 }
 
 impl Call {
+    /// Who this caller is across calls: `x-wl-client-id` when sent, else the connection's
+    /// address. (Made on demand: most calls never need it.)
+    pub fn client_id(&self) -> String {
+        match (&self.client_header, self.peer) {
+            (Some(id), _) => id.clone(),
+            (None, Some(peer)) => peer.to_string(),
+            (None, None) => "anonymous".to_string(),
+        }
+    }
+
     pub fn peer_text(&self) -> Option<String> {
         self.peer.map(|peer| peer.to_string())
     }
@@ -121,19 +131,16 @@ impl ExperimentApi {
     }
 
     fn call_of<T>(method: &'static str, request: &Request<T>) -> Call {
-        let peer = request.remote_addr();
-        let client_id = request
+        let client_header = request
             .metadata()
             .get("x-wl-client-id")
             .and_then(|value| value.to_str().ok())
             .filter(|value| !value.is_empty() && value.len() <= 128)
-            .map(str::to_string)
-            .or_else(|| peer.map(|peer| peer.to_string()))
-            .unwrap_or_else(|| "anonymous".to_string());
+            .map(str::to_string);
         Call {
             method,
-            peer,
-            client_id,
+            peer: request.remote_addr(),
+            client_header,
         }
     }
 
