@@ -230,8 +230,11 @@ export class Plots {
       const color = this.colorFor(hash);
       const base = series.length;
       series.push({ label: hash, stroke: color, width: 1.5, spanGaps: true, points: { show: false } });
-      series.push({ label: `${hash} max`, stroke: "transparent", width: 0, spanGaps: true, points: { show: false } });
-      series.push({ label: `${hash} min`, stroke: "transparent", width: 0, spanGaps: true, points: { show: false } });
+      // The band holds per-sample values, which reach far past the mean (one mislabelled
+      // sample's loss dwarfs its batch's), so the y axis fits the lines and markers and the
+      // band is drawn clipped; the tooltip gives its full extent.
+      series.push({ label: `${hash} max`, stroke: "transparent", width: 0, spanGaps: true, points: { show: false }, auto: false });
+      series.push({ label: `${hash} min`, stroke: "transparent", width: 0, spanGaps: true, points: { show: false }, auto: false });
       series.push({
         label: `${hash} eval`,
         stroke: color,
@@ -340,6 +343,11 @@ export class Plots {
       const y = u.data[s][idx];
       const mk = u.data[s + 3][idx];
       if (y !== null && y !== undefined) rows.push(`${shortHash(u.series[s].label as string)}  ${fmtNum(y as number, 5)}`);
+      const hi = u.data[s + 1][idx];
+      const lo = u.data[s + 2][idx];
+      if (y !== null && y !== undefined && typeof lo === "number" && typeof hi === "number") {
+        rows.push(`  samples ${fmtNum(lo, 3)} – ${fmtNum(hi, 3)}`);
+      }
       if (mk !== null && mk !== undefined) rows.push(`eval  ${fmtNum(mk as number, 5)}`);
     }
     const note = chart.notes.find((n) => n.x === x);
