@@ -49,12 +49,12 @@ function boot(): void {
   );
   mountToasts(document.body);
 
-  // The first page and the counts go out together: the page answer carries the view size too.
+  // The first page goes out first: its answer carries the view size too. The counts and the
+  // other start-up calls wait for the grid's first paint: starting their requests (the first
+  // call also compiles the RPC client) and decoding their answers on this thread delayed it.
   listenForAuth();
   grid.prime();
-  const firstCounts = query.refreshCounts();
-  // The other start-up calls wait for the grid's first paint: starting their requests and
-  // decoding their answers on this thread delayed it.
+  const firstCounts = gridPainted.then(() => query.refreshCounts());
   void gridPainted.then(() => {
     startHeartbeat();
     plots.start();
