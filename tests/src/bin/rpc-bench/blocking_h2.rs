@@ -195,7 +195,10 @@ impl BlockingGrpcClient {
         if frame.flags & ACK != 0 {
             return Ok(());
         }
-        ensure!(frame.payload.len() % 6 == 0, "a malformed SETTINGS frame");
+        ensure!(
+            frame.payload.len().is_multiple_of(6),
+            "a malformed SETTINGS frame"
+        );
         for setting in frame.payload.chunks_exact(6) {
             let id = u16::from_be_bytes([setting[0], setting[1]]);
             let value = u32::from_be_bytes([setting[2], setting[3], setting[4], setting[5]]);

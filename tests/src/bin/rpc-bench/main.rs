@@ -270,42 +270,43 @@ async fn lean_grpc_latency(target: &Target) -> anyhow::Result<()> {
 }
 
 /// Sequential gRPC latency with HTTP/2 frames on a blocking socket (`blocking_h2.rs`): no
-/// client runtime at all, like the gRPC-Web client below. The blocking client runs inside the
-/// timed future: the client thread's runtime has nothing else to do.
+/// client runtime at all, like the gRPC-Web client below.
 async fn blocking_grpc_latency(target: &Target) -> anyhow::Result<()> {
-    let message = GetEvaluationStatusRequest {}.encode_to_vec();
     let mut client = blocking_h2::BlockingGrpcClient::connect(target.addr)?;
-    let measured = time_calls(target, || {
-        let reply = client
-            .call("GetEvaluationStatus", &message)
-            .and_then(|reply| Ok(GetEvaluationStatusResponse::decode(reply.as_slice())?));
-        std::future::ready(reply.map(drop))
-    })
-    .await?;
-    report_latency(
+    blocking_latency(
         target,
         "gRPC unary, HTTP/2 frames on a blocking socket",
-        measured,
-    );
-    Ok(())
+        |method, message| client.call(method, message),
+    )
+    .await
 }
 
 /// Sequential gRPC-Web latency with the lean HTTP/1.1 client, blocking like the one above.
 async fn lean_web_latency(target: &Target) -> anyhow::Result<()> {
+    let mut client = lean::WebClient::connect(target.addr)?;
+    blocking_latency(
+        target,
+        "gRPC-Web unary, HTTP/1.1 on a blocking socket",
+        |method, message| client.call(method, message),
+    )
+    .await
+}
+
+/// Sequential latency with a client that blocks the calling thread. Each call runs inside the
+/// timed future: the client thread's runtime has nothing else to do.
+async fn blocking_latency(
+    target: &Target,
+    what: &str,
+    mut call: impl FnMut(&str, &[u8]) -> anyhow::Result<Vec<u8>>,
+) -> anyhow::Result<()> {
     let message = GetEvaluationStatusRequest {}.encode_to_vec();
-    let mut web = lean::WebClient::connect(target.addr)?;
     let measured = time_calls(target, || {
-        let reply = web
-            .call("GetEvaluationStatus", &message)
+        let reply = call("GetEvaluationStatus", &message)
             .and_then(|reply| Ok(GetEvaluationStatusResponse::decode(reply.as_slice())?));
         std::future::ready(reply.map(drop))
     })
     .await?;
-    report_latency(
-        target,
-        "gRPC-Web unary, HTTP/1.1 on a blocking socket",
-        measured,
-    );
+    report_latency(target, what, measured);
     Ok(())
 }
 
