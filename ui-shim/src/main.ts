@@ -56,6 +56,10 @@ function boot(): void {
   grid.prime();
   const firstCounts = gridPainted.then(() => query.refreshCounts());
   void gridPainted.then(() => {
+    // Spare cells for the rows a first scroll adds, made while the page is idle.
+    const spareCells = () => grid.prewarm(2);
+    if ("requestIdleCallback" in window) requestIdleCallback(spareCells, { timeout: 2000 });
+    else setTimeout(spareCells, 300);
     startHeartbeat();
     plots.start();
     void attempt("Reading metadata columns", () => api.getMetaData({ startIndex: 0, recordsCnt: 0 })).then((m) => {
