@@ -1,8 +1,8 @@
-//! The page's gRPC-Web client (see client.ts) on its own origin, the bearer token, the per-tab
+//! The page's gRPC-Web clients (see client.ts) on its own origin, the bearer token, the per-tab
 //! client id, and turning failures into sentences a person understands.
 
 import { Code, ConnectError } from "@connectrpc/connect";
-import { makeClient, makeStudioClient, type Api, type StudioApi } from "./client";
+import type { Api, StudioApi } from "./client";
 
 const TOKEN_KEY = "weightslab.token";
 
@@ -39,8 +39,35 @@ export function currentAuth(): { token: string | null; clientId: string } {
 
 export const serverAddress: string = location.host || "localhost";
 
-export const api: Api = makeClient(location.origin, currentAuth);
-export const studioApi: StudioApi = makeStudioClient(location.origin, currentAuth);
+/** The clients, built when the first call goes out. Building them boots protobuf-es's
+ *  descriptors of the whole service, 110–150 ms of this thread on a slow machine, so
+ *  client.ts (and the generated code) load as a chunk of their own: none of that runs before
+ *  the grid's first screen, whose first pages are decoded without them (see grid/early.ts). */
+let clients: Promise<{ api: Api; studio: StudioApi }> | undefined;
+
+function loadClients(): Promise<{ api: Api; studio: StudioApi }> {
+  clients ??= import("./client").then((c) => ({
+    api: c.makeClient(location.origin, currentAuth),
+    studio: c.makeStudioClient(location.origin, currentAuth),
+  }));
+  return clients;
+}
+
+/** A client whose methods wait for the real one, then call it. (Every method the Studio calls
+ *  is unary, so each returns a promise either way.) */
+function lazyClient<T extends object>(pick: (loaded: { api: Api; studio: StudioApi }) => T): T {
+  return new Proxy({} as T, {
+    get: (_target, method) => {
+      // Not a thenable: `await client` must not look for a `then` method on the server.
+      if (typeof method !== "string" || method === "then") return undefined;
+      return (...args: unknown[]) =>
+        loadClients().then((loaded) => (pick(loaded) as unknown as Record<string, (...a: unknown[]) => unknown>)[method](...args));
+    },
+  });
+}
+
+export const api: Api = lazyClient((loaded) => loaded.api);
+export const studioApi: StudioApi = lazyClient((loaded) => loaded.studio);
 
 /** Listeners told when the server asks for a token. */
 const authListeners = new Set<() => void>();

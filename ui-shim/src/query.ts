@@ -5,7 +5,7 @@ import { h, clear, fmtNum } from "./dom";
 import { api } from "./api";
 import { attempt, toast } from "./toast";
 import { bus, state } from "./store";
-import { AgentIntentType, type DataQueryResponse } from "./gen/experiment_service_pb.js";
+import type { DataQueryResponse } from "./gen/experiment_service_pb.js";
 import { firstSortKey, looksLikeExpression } from "./querytext";
 
 const SORT_COLUMNS = ["index", "loss", "label", "prediction", "confidence", "encounters", "origin", "sample_id"];
@@ -103,6 +103,8 @@ export class QueryBar {
     state.query = query;
     const sort = firstSortKey(query);
     if (sort) this.showSort(sort.column, sort.dir);
+    // The generated code has loaded with the client by now (see api.ts).
+    const { AgentIntentType } = await import("./gen/experiment_service_pb.js");
     if (res.agentIntentType === AgentIntentType.INTENT_ANALYSIS) {
       this.answer.textContent = res.analysisResult || res.message;
       this.absorb(res);

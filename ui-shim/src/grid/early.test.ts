@@ -2,9 +2,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { create, toBinary } from "@bufbuild/protobuf";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { DataSamplesRequestSchema, DataSamplesResponseSchema } from "../gen/experiment_service_pb.js";
-import { takeEarlyPage, unaryMessage } from "./early";
+import { decodeDataSamplesResponse, takeEarlyPage, unaryMessage } from "./early";
 import { PAGE_SIZE } from "./pages";
 import { THUMB_PX } from "./wire";
 
@@ -82,4 +83,50 @@ test("the grid takes each early page once, and only for the page that was asked 
   } finally {
     delete g.window;
   }
+});
+
+test("the early pages' own decoder reads a page exactly as protobuf-es does", () => {
+  const page = create(DataSamplesResponseSchema, {
+    success: true,
+    message: "page of 2 — ünïcode",
+    isSubview: true,
+    viewCount: 9_007_199_254_740_993n,
+    totalCount: 10000n,
+    dataRecords: [
+      {
+        sampleId: "17",
+        dataStats: [
+          { name: "label", type: "scalar", shape: [1], value: [3] },
+          { name: "loss", type: "scalar", shape: [1], value: [0.125, -2.5e-7, Number.POSITIVE_INFINITY] },
+          { name: "raw_data", type: "image", shape: [128, 128, 1], thumbnail: new Uint8Array([137, 80, 78, 71, 0, 255]) },
+          { name: "tags", type: "string", valueString: "a;b" },
+        ],
+      },
+      { sampleId: "18", dataStats: [] },
+    ],
+  });
+  const bytes = toBinary(DataSamplesResponseSchema, page);
+  assert.deepStrictEqual(decodeDataSamplesResponse(bytes), fromBinary(DataSamplesResponseSchema, bytes));
+  assert.deepStrictEqual(decodeDataSamplesResponse(new Uint8Array(0)), fromBinary(DataSamplesResponseSchema, new Uint8Array(0)));
+});
+
+test("the early pages' decoder takes unpacked numbers and skips fields it does not know", () => {
+  // DataStat with shape and value unpacked (allowed on the wire), plus unknown fields 9 and 15.
+  const stat = new BinaryWriter()
+    .tag(1, WireType.LengthDelimited).string("loss")
+    .tag(3, WireType.Varint).int32(2)
+    .tag(3, WireType.Varint).int32(-1)
+    .tag(4, WireType.Bit32).float(1.5)
+    .tag(9, WireType.Varint).int32(7)
+    .tag(4, WireType.Bit32).float(2.5)
+    .tag(15, WireType.LengthDelimited).string("later")
+    .finish();
+  const record = new BinaryWriter().tag(1, WireType.LengthDelimited).string("5").tag(2, WireType.LengthDelimited).bytes(stat).finish();
+  const bytes = new BinaryWriter().tag(3, WireType.LengthDelimited).bytes(record).tag(1, WireType.Varint).bool(true).finish();
+  const ours = decodeDataSamplesResponse(bytes);
+  const theirs = fromBinary(DataSamplesResponseSchema, bytes, { readUnknownFields: false });
+  assert.deepStrictEqual(ours, theirs);
+  assert.deepEqual(ours.dataRecords[0].dataStats[0].shape, [2, -1]);
+  assert.deepEqual(ours.dataRecords[0].dataStats[0].value, [1.5, 2.5]);
+  assert.throws(() => decodeDataSamplesResponse(new Uint8Array([0x1a, 0x05, 0x0a])), "a record cut short");
 });

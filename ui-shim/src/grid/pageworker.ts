@@ -33,8 +33,6 @@ scope.addEventListener("message", (e) => {
   }
 });
 
-scope.postMessage({ ready: true });
-
 async function fetchPage(msg: Extract<ToWorker, { kind: "fetch" }>): Promise<void> {
   auth = { token: msg.token, clientId: msg.clientId };
   const ctl = new AbortController();

@@ -1,6 +1,7 @@
 //! The grid's data source over the wire: GetDataSamples pages with 128×128 thumbnails, loaded
-//! by the page worker (see pageworker.ts) once it has started, on the main thread before that
-//! (the first screen should not wait for a second script) and where workers are unavailable.
+//! by the page worker (see pageworker.ts); the first two pages come from the answers index.html
+//! asked for early, decoded on the main thread (the first screen should not wait for a second
+//! script), and the main thread takes every page where workers are unavailable.
 
 import { Code, ConnectError } from "@connectrpc/connect";
 import { api, currentAuth } from "../api";
@@ -15,7 +16,8 @@ interface Pending {
 
 /** Pages through the worker: the main thread only receives ready Samples and blob URLs. */
 class WorkerSource implements PageSource {
-  ready = false;
+  /** The worker could not start or stopped: its calls are rejected, later ones go elsewhere. */
+  failed = false;
   private pending = new Map<number, Pending>();
   private next = 0;
 
@@ -23,7 +25,7 @@ class WorkerSource implements PageSource {
     worker.addEventListener("message", (e: MessageEvent<FromWorker>) => this.receive(e.data));
     worker.addEventListener("error", (e) => {
       // A worker that failed fails the calls it holds; later ones stay on the main thread.
-      this.ready = false;
+      this.failed = true;
       const err = new ConnectError(`the page worker failed: ${e.message || "it could not be started"}`, Code.Internal);
       for (const p of this.pending.values()) p.reject(err);
       this.pending.clear();
@@ -35,10 +37,6 @@ class WorkerSource implements PageSource {
   }
 
   private receive(msg: FromWorker): void {
-    if ("ready" in msg) {
-      this.ready = true;
-      return;
-    }
     const p = this.pending.get(msg.id);
     if (!p) {
       // Aborted on this side after the worker had answered: give its URLs back.
@@ -95,8 +93,11 @@ function makeSource(): PageSource {
     return local;
   }
   return {
+    // Pages other than the early ones go to the worker even before it has started (its messages
+    // wait for it): asking on this thread would load the RPC client now, ahead of the first
+    // screen (see api.ts). Once the worker has failed, this thread takes over.
     fetch: (start, count, signal, withImages) =>
-      (remote.ready && !hasEarlyPage(start, count) ? remote : local).fetch(start, count, signal, withImages),
+      (remote.failed || hasEarlyPage(start, count) ? local : remote).fetch(start, count, signal, withImages),
     // Only the worker makes blob URLs (the main thread's pages carry data: URLs, which hold
     // nothing), and revoking any other URL is a no-op there: every page goes to the worker.
     release: (urls) => remote.release(urls),

@@ -24,8 +24,8 @@ export type ToWorker =
   | { kind: "abort"; id: number }
   | { kind: "revoke"; urls: string[] };
 
-/** Worker to grid: it is ready for calls; a page; or a failure as a Connect code and message. */
-export type FromWorker = { ready: true } | { id: number; page: PageResult } | { id: number; code: number; message: string };
+/** Worker to grid: a page, or a failure as a Connect code and message. */
+export type FromWorker = { id: number; page: PageResult } | { id: number; code: number; message: string };
 
 /** How a thumbnail becomes an image URL: a blob URL (the worker's way), or a data: URL (the
  *  main thread's way: registering a blob URL is a synchronous round trip to the browser
