@@ -17,16 +17,17 @@ declare global {
   }
 }
 
-/** Whether an early answer for this page is still waiting to be taken. */
-export function hasEarlyPage(start: number, count: number): boolean {
-  return count === PAGE_SIZE && window.__wlEarlyPages?.[String(start)] !== undefined;
+/** Whether an early answer for this page is still waiting to be taken (index.html asked for
+ *  pages with thumbnails only). */
+export function hasEarlyPage(start: number, count: number, withImages: boolean): boolean {
+  return withImages && count === PAGE_SIZE && window.__wlEarlyPages?.[String(start)] !== undefined;
 }
 
 /** Takes the early answer for samples [start, start + count), if index.html asked for exactly
  *  that page: the decoded response, or undefined when there is none or it did not succeed (the
  *  caller then asks the usual way, which reports any error). Each answer is taken once. */
 export async function takeEarlyPage(start: number, count: number): Promise<DataSamplesResponse | undefined> {
-  if (!hasEarlyPage(start, count)) return undefined;
+  if (!hasEarlyPage(start, count, true)) return undefined;
   const pages = window.__wlEarlyPages as Record<string, Promise<ArrayBuffer | null> | undefined>;
   const pending = pages[String(start)];
   pages[String(start)] = undefined;

@@ -2,22 +2,28 @@
 
 import { api } from "../api";
 
-/** The edit kinds, from the generated code, which loads with the RPC client (see api.ts). */
-const editTypes = () => import("../gen/experiment_service_pb.js").then((gen) => gen.SampleEditType);
-
-export async function tagSamples(ids: string[], origins: string[], tag: string): Promise<true> {
-  const type = (await editTypes()).EDIT_ACCUMULATE;
-  return checked(api.editDataSample({ statName: "tags", stringValue: tag, type, samplesIds: ids, sampleOrigins: origins }));
+export function tagSamples(ids: string[], origins: string[], tag: string): Promise<true> {
+  return edit("EDIT_ACCUMULATE", { statName: "tags", stringValue: tag }, ids, origins);
 }
 
-export async function untagSamples(ids: string[], origins: string[], tag: string): Promise<true> {
-  const type = (await editTypes()).EDIT_REMOVE;
-  return checked(api.editDataSample({ statName: "tags", stringValue: tag, type, samplesIds: ids, sampleOrigins: origins }));
+export function untagSamples(ids: string[], origins: string[], tag: string): Promise<true> {
+  return edit("EDIT_REMOVE", { statName: "tags", stringValue: tag }, ids, origins);
 }
 
-export async function setDiscarded(ids: string[], origins: string[], discarded: boolean): Promise<true> {
-  const type = (await editTypes()).EDIT_OVERRIDE;
-  return checked(api.editDataSample({ statName: "discarded", boolValue: discarded, type, samplesIds: ids, sampleOrigins: origins }));
+export function setDiscarded(ids: string[], origins: string[], discarded: boolean): Promise<true> {
+  return edit("EDIT_OVERRIDE", { statName: "discarded", boolValue: discarded }, ids, origins);
+}
+
+/** One EditDataSample call. The edit kinds come from the generated code, which loads with the
+ *  RPC client (see api.ts). */
+async function edit(
+  kind: "EDIT_ACCUMULATE" | "EDIT_REMOVE" | "EDIT_OVERRIDE",
+  change: { statName: string; stringValue?: string; boolValue?: boolean },
+  ids: string[],
+  origins: string[],
+): Promise<true> {
+  const { SampleEditType } = await import("../gen/experiment_service_pb.js");
+  return checked(api.editDataSample({ ...change, type: SampleEditType[kind], samplesIds: ids, sampleOrigins: origins }));
 }
 
 /** Resolves true (so callers can tell success from a reported failure) or throws the server's reason. */

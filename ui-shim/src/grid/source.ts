@@ -71,7 +71,7 @@ class WorkerSource implements PageSource {
 function mainThreadSource(): PageSource {
   return {
     fetch: async (start, count, signal, withImages) => {
-      if (withImages && hasEarlyPage(start, count)) {
+      if (hasEarlyPage(start, count, withImages)) {
         const early = await takeEarlyPage(start, count);
         if (signal.aborted) throw new ConnectError("the page is no longer needed", Code.Canceled);
         if (early) return pageFromResponse(early, "data");
@@ -97,7 +97,7 @@ function makeSource(): PageSource {
     // wait for it): asking on this thread would load the RPC client now, ahead of the first
     // screen (see api.ts). Once the worker has failed, this thread takes over.
     fetch: (start, count, signal, withImages) =>
-      (remote.failed || hasEarlyPage(start, count) ? local : remote).fetch(start, count, signal, withImages),
+      (remote.failed || hasEarlyPage(start, count, withImages) ? local : remote).fetch(start, count, signal, withImages),
     // Only the worker makes blob URLs (the main thread's pages carry data: URLs, which hold
     // nothing), and revoking any other URL is a no-op there: every page goes to the worker.
     release: (urls) => remote.release(urls),
