@@ -34,21 +34,32 @@ const OVERSCAN_ROWS = 1;
 const SETTLE_MS = 120;
 /** Loading cells filled in per frame: a whole screen at once (its pages landing after a scroll)
  *  made one long task of the style, layout and paint work; the rest show "loading" a frame more. */
-const FILLS_PER_FRAME = 32;
+const FILLS_PER_FRAME = 16;
+/** A scroll event that moves half a screen or more, following another within this many ms, is a
+ *  fling: nobody reads cells flying past at that speed, so they stay "loading" until it slows. A
+ *  single jump (Page Down) is not one, and shows the read-ahead at once. */
+const FLING_GAP_MS = 100;
 
 interface CellEl {
   root: HTMLDivElement;
   thumb: HTMLDivElement;
   img: HTMLImageElement;
-  id: HTMLSpanElement;
-  lbl: HTMLSpanElement;
-  pred: HTMLSpanElement;
-  loss: HTMLSpanElement;
+  /** The badges' text nodes, rewritten in place: replacing a text node (`textContent`) costs a
+   *  node removal, a node insertion and a layout object each, five times per cell per frame. */
+  id: Text;
+  lbl: Text;
+  pred: Text;
+  loss: Text;
+  predSpan: HTMLSpanElement;
+  lossSpan: HTMLSpanElement;
   tags: HTMLDivElement;
   index: number;
   sample: Sample | undefined;
   /** The thumbnail URL this cell is to show (the pacer may not have set it yet). */
   url: string | undefined;
+  /** The inline colours last set, so an unchanged one is not set again. */
+  splitColor: string;
+  lossColor: string;
 }
 
 export class Grid {
@@ -78,6 +89,10 @@ export class Grid {
   private dragging = false;
   private firstPaintMarked = false;
   private lastScroll = 0;
+  /** When the last scroll event that moved half a screen or more came, and until when the
+   *  scroll counts as a fling (see FLING_GAP_MS). */
+  private lastLeap = -Infinity;
+  private flingUntil = 0;
   /** Told to the bus: a person is scrolling (until the scroll has rested SETTLE_MS). */
   private scrolling = false;
   /** A person scrolled and the cells on screen are not all filled in yet ("shown" is due). */
@@ -103,10 +118,16 @@ export class Grid {
     this.scroller.addEventListener(
       "scroll",
       () => {
+        const moved = Math.abs(this.scroller.scrollTop - this.top);
         this.top = this.scroller.scrollTop;
         if (this.jumped) this.jumped = false;
         else {
-          this.lastScroll = performance.now();
+          const now = performance.now();
+          if (moved >= this.viewH / 2) {
+            if (now - this.lastLeap < FLING_GAP_MS) this.flingUntil = now + FLING_GAP_MS;
+            this.lastLeap = now;
+          }
+          this.lastScroll = now;
           this.catchingUp = true;
           if (!this.scrolling) {
             this.scrolling = true;
@@ -235,19 +256,20 @@ export class Grid {
         this.active.delete(i);
       }
     }
-    let fills = FILLS_PER_FRAME;
+    let fills = performance.now() < this.flingUntil ? 0 : FILLS_PER_FRAME;
     let deferred = false;
     for (let i = first; i <= last; i++) {
       let c = this.active.get(i);
       if (!c) {
         c = free.pop() ?? this.acquire();
         c.index = i;
-        c.sample = undefined;
-        c.url = "\u0000";
         this.active.set(i, c);
         this.position(c);
+        // It may show another sample (or focus ring): not here, not even for a frame.
+        this.paintLoading(c);
       }
-      // A cell showing "loading" whose sample has arrived: filling it in may wait a frame.
+      // A cell showing "loading" whose sample is in: filling it in may wait a frame, so that a
+      // screen of them (a scroll over cached pages, or pages landing) spreads over frames.
       if (c.sample === undefined && c.url === undefined && this.cache.get(i) !== undefined) {
         if (fills === 0) {
           deferred = true;
@@ -324,8 +346,9 @@ export class Grid {
     const root = this.cellTemplate.cloneNode(true) as HTMLDivElement;
     const [thumb, tags, meta] = root.children as unknown as [HTMLDivElement, HTMLDivElement, HTMLDivElement];
     const img = thumb.firstElementChild as HTMLImageElement;
-    const [row, id] = meta.children as unknown as [HTMLDivElement, HTMLSpanElement];
-    const [lbl, pred, loss] = row.children as unknown as [HTMLSpanElement, HTMLSpanElement, HTMLSpanElement];
+    const [row, idSpan] = meta.children as unknown as [HTMLDivElement, HTMLSpanElement];
+    const [lblSpan, predSpan, lossSpan] = row.children as unknown as [HTMLSpanElement, HTMLSpanElement, HTMLSpanElement];
+    const text = (span: HTMLSpanElement) => span.appendChild(document.createTextNode(""));
     img.addEventListener("load", () => {
       if (!this.firstPaintMarked) {
         this.firstPaintMarked = true;
@@ -334,7 +357,23 @@ export class Grid {
       }
     });
     this.spacer.append(root);
-    return { root, thumb, img, id, lbl, pred, loss, tags, index: -1, sample: undefined, url: undefined };
+    return {
+      root,
+      thumb,
+      img,
+      id: text(idSpan),
+      lbl: text(lblSpan),
+      pred: text(predSpan),
+      loss: text(lossSpan),
+      predSpan,
+      lossSpan,
+      tags,
+      index: -1,
+      sample: undefined,
+      url: undefined,
+      splitColor: "",
+      lossColor: "",
+    };
   }
 
   /** Makes spare cells for `rows` more rows ahead of need (called when the page is idle after
@@ -355,6 +394,7 @@ export class Grid {
   }
 
   private position(c: CellEl): void {
+    c.root.dataset.i = String(c.index);
     const row = Math.floor(c.index / this.cols);
     const col = c.index % this.cols;
     c.root.style.transform = `translate(${col * this.cellW}px, ${row * this.cellH}px)`;
@@ -373,37 +413,50 @@ export class Grid {
     c.root.classList.toggle("sel", selected);
     c.root.classList.toggle("focus", focused);
     if (s === c.sample && url === c.url) return;
-    c.sample = s;
-    c.root.dataset.i = String(c.index);
     if (!s) {
-      c.root.className = `cell loading${selected ? " sel" : ""}${focused ? " focus" : ""}`;
-      this.images.set(c.img, undefined);
-      c.url = undefined;
-      c.id.textContent = "";
-      c.lbl.textContent = "";
-      c.pred.textContent = "";
-      c.loss.textContent = "";
-      c.tags.textContent = "";
+      this.paintLoading(c);
       return;
     }
+    c.sample = s;
     c.root.className = `cell${s.discarded ? " discarded" : ""}${selected ? " sel" : ""}${focused ? " focus" : ""}`;
-    c.thumb.style.borderTopColor = splitColor(s.origin);
+    const split = splitColor(s.origin);
+    if (split !== c.splitColor) {
+      c.splitColor = split;
+      c.thumb.style.borderTopColor = split;
+    }
     c.root.dataset.id = s.id;
     c.root.title = `${s.origin} #${s.id}${s.tags.length ? `\ntags: ${s.tags.join(", ")}` : ""}`;
     if (url !== c.url) {
       c.url = url;
       this.images.set(c.img, url);
     }
-    c.id.textContent = s.id;
+    c.id.data = s.id;
     const label = s.labelText ?? (s.label !== undefined ? fmtNum(s.label) : "");
     const pred = s.predText ?? (s.pred !== undefined ? fmtNum(s.pred) : "");
-    c.lbl.textContent = label;
-    c.pred.textContent = pred ? `→${pred}` : "";
-    c.pred.classList.toggle("wrong", label !== "" && pred !== "" && label !== pred);
-    c.loss.textContent = s.loss !== undefined ? fmtNum(s.loss, 3) : "";
-    c.loss.style.color = lossColor(s.loss);
-    c.tags.textContent = "";
+    c.lbl.data = label;
+    c.pred.data = pred ? `→${pred}` : "";
+    c.predSpan.classList.toggle("wrong", label !== "" && pred !== "" && label !== pred);
+    c.loss.data = s.loss !== undefined ? fmtNum(s.loss, 3) : "";
+    const heat = lossColor(s.loss);
+    if (heat !== c.lossColor) {
+      c.lossColor = heat;
+      c.lossSpan.style.color = heat;
+    }
+    if (c.tags.firstChild) c.tags.textContent = "";
     for (const t of s.tags.slice(0, 3)) c.tags.append(h("span", { class: "tag-pill" }, t));
+  }
+
+  /** Shows the cell as "loading": one class, which hides the previous sample's image and badges
+   *  (styles.css) without taking them down. A fast scroll turns a screen of cells to "loading"
+   *  every frame, and rewriting their text and images cost a layout of every one of them; the
+   *  fill that follows rewrites them anyway. */
+  private paintLoading(c: CellEl): void {
+    c.sample = undefined;
+    c.url = undefined;
+    c.root.className = `cell loading${c.index === this.sel.focus ? " focus" : ""}`;
+    this.images.cancel(c.img);
+    delete c.root.dataset.id;
+    c.root.title = "";
   }
 
   private repaintAll(): void {

@@ -49,3 +49,16 @@ test("a cell moved on before its turn gets only its latest image, and the old on
   pacer.set(a, "blob:newer");
   assert.equal(frames.length, 0, "setting the URL it shows is a no-op");
 });
+
+test("a cancelled load never starts, and the image shown stays", () => {
+  const pacer = new ImagePacer(4);
+  const a = img();
+  const b = img();
+  b.attr = "blob:shown";
+  pacer.set(a, "blob:a");
+  pacer.cancel(a);
+  pacer.cancel(b);
+  runFrame();
+  assert.equal(a.attr, null, "the cancelled load did not start");
+  assert.equal(b.attr, "blob:shown", "cancel leaves the image alone");
+});
