@@ -2,15 +2,21 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ImagePacer } from "./imagepacer";
 
-// Frames on demand, and images reduced to the one attribute the pacer touches.
+// Frames on demand; images reduced to the one attribute the pacer touches; a clock that each
+// load moves on by `costMs`, so the pacer measures a known cost.
 const frames: (() => void)[] = [];
 globalThis.requestAnimationFrame = (fn: FrameRequestCallback) => frames.push(() => fn(0));
 const runFrame = () => frames.splice(0).forEach((f) => f());
+const settle = () => new Promise((r) => setTimeout(r, 0));
+let clock = 0;
+let costMs = 1;
+const now = () => clock;
 
 class FakeImg {
   attr: string | null = null;
   set src(v: string) {
     this.attr = v;
+    clock += costMs;
   }
   getAttribute(): string | null {
     return this.attr;
@@ -22,7 +28,8 @@ class FakeImg {
 const img = () => new FakeImg() as unknown as HTMLImageElement & FakeImg;
 
 test("loads go out a few per frame, in the order asked, and clearing is immediate", () => {
-  const pacer = new ImagePacer(3);
+  // A 1.5 ms budget at the first guess of 0.5 ms a load: 3 per frame.
+  const pacer = new ImagePacer(1.5, now);
   const imgs = Array.from({ length: 7 }, img);
   imgs.forEach((im, k) => pacer.set(im, `blob:${k}`));
   assert.equal(imgs.filter((im) => im.attr).length, 0, "nothing before the frame");
@@ -38,7 +45,7 @@ test("loads go out a few per frame, in the order asked, and clearing is immediat
 });
 
 test("a cell moved on before its turn gets only its latest image, and the old one is not shown meanwhile", () => {
-  const pacer = new ImagePacer(1);
+  const pacer = new ImagePacer(0.5, now);
   const a = img();
   a.attr = "blob:old";
   pacer.set(a, "blob:new");
@@ -51,7 +58,7 @@ test("a cell moved on before its turn gets only its latest image, and the old on
 });
 
 test("a cancelled load never starts, and the image shown stays", () => {
-  const pacer = new ImagePacer(4);
+  const pacer = new ImagePacer(4, now);
   const a = img();
   const b = img();
   b.attr = "blob:shown";
@@ -61,4 +68,28 @@ test("a cancelled load never starts, and the image shown stays", () => {
   runFrame();
   assert.equal(a.attr, null, "the cancelled load did not start");
   assert.equal(b.attr, "blob:shown", "cancel leaves the image alone");
+});
+
+test("the loads per frame follow their measured cost, within bounds", async () => {
+  const pacer = new ImagePacer(4, now);
+  assert.equal(pacer.perFrame, 8, "4 ms at the first guess of 0.5 ms a load");
+  const load = async () => {
+    const imgs = Array.from({ length: 40 }, img);
+    imgs.forEach((im, k) => pacer.set(im, `blob:${k}`));
+    for (let i = 0; i < 10; i++) {
+      runFrame();
+      await settle();
+    }
+    imgs.forEach((im) => pacer.cancel(im));
+    runFrame();
+  };
+  costMs = 2;
+  await load();
+  assert.equal(pacer.perFrame, 2, "slow loads: the floor of 2 a frame");
+  costMs = 0.1;
+  await load();
+  assert.equal(pacer.perFrame, 12, "cheap loads: the ceiling of 12 a frame");
+  costMs = 1;
+  await load();
+  assert.equal(pacer.perFrame, 4, "1 ms a load: 4 a frame");
 });

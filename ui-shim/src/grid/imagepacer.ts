@@ -1,17 +1,33 @@
 //! Paces thumbnail loads across frames. Pointing an <img> at a blob URL starts a resource load
-//! that cost 0.6–0.7 ms of main-thread time each on a busy machine (measured in the grid: a
-//! data: URL cost a little more), and a screen that comes into view holds some 70 of them: set
-//! all at once they made the frame that showed them a long task. A few per frame fill a screen
-//! in a handful of frames, top first, and cells a fast scroll has already passed are never
-//! loaded at all.
+//! that cost 0.6–0.7 ms of main-thread time each on a busy 2-core machine (measured in the grid:
+//! a data: URL cost a little more), and a screen that comes into view holds some 70 of them: set
+//! all at once they made the frame that showed them a long task. A few per frame, as many as the
+//! measured cost lets fit in a few milliseconds, fill a screen in a handful of frames, top
+//! first, and cells a fast scroll has already passed are never loaded at all.
 
-const PER_FRAME = 8;
+/** Main-thread time a frame's image loads may take, as measured: about 8 loads on a busy 2-core
+ *  machine, all 12 of a row or more on a fast one. */
+const FRAME_BUDGET_MS = 4;
+const MIN_PER_FRAME = 2;
+const MAX_PER_FRAME = 12;
+/** The cost of one load assumed until one is measured (ms). */
+const FIRST_GUESS_MS = 0.5;
 
 export class ImagePacer {
   private queue = new Map<HTMLImageElement, string>();
   private frame = 0;
+  /** Main-thread time per image load, a moving average of what the frames measured (ms). */
+  private costMs = FIRST_GUESS_MS;
 
-  constructor(private readonly perFrame = PER_FRAME) {}
+  constructor(
+    private readonly budgetMs = FRAME_BUDGET_MS,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  /** How many loads the next frame starts. */
+  get perFrame(): number {
+    return Math.max(MIN_PER_FRAME, Math.min(MAX_PER_FRAME, Math.floor(this.budgetMs / this.costMs)));
+  }
 
   /** Shows `url` in `img` within a few frames; with no URL, clears the image at once. */
   set(img: HTMLImageElement, url: string | undefined): void {
@@ -34,11 +50,21 @@ export class ImagePacer {
 
   private pump(): void {
     this.frame = 0;
+    const limit = this.perFrame;
+    const started = this.now();
     let n = 0;
     for (const [img, url] of this.queue) {
       this.queue.delete(img);
       img.src = url;
-      if (++n >= this.perFrame) break;
+      if (++n >= limit) break;
+    }
+    // Most of a load's cost is the image loader's own microtask, queued by each `src` above:
+    // this one runs after them, so it measures the whole.
+    if (n > 0) {
+      queueMicrotask(() => {
+        const each = (this.now() - started) / n;
+        this.costMs = 0.7 * this.costMs + 0.3 * each;
+      });
     }
     if (this.queue.size > 0) this.frame = requestAnimationFrame(() => this.pump());
   }
