@@ -301,8 +301,10 @@ export class Grid {
     }
   }
 
+  /** Every cell on screen is filled in, with its thumbnail where its sample has one (a dataset
+   *  without images is shown once its badges are). */
   private allShown(): boolean {
-    for (const c of this.active.values()) if (!c.sample || !c.url) return false;
+    for (const c of this.active.values()) if (!c.sample || c.url !== this.cache.thumb(c.index)) return false;
     return true;
   }
 
