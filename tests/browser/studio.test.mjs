@@ -14,7 +14,7 @@ const HOLD_SWITCH = '[data-action="hold-while-browsing"]';
 let server;
 let browser;
 let page;
-const metrics = { first_grid_paint_ms: NaN, max_long_task_ms: NaN, long_tasks: NaN, scroll_steps: NaN, scroll_ms: NaN, held_ms: NaN, long_task_at: "" };
+const metrics = { first_grid_paint_ms: NaN, max_long_task_ms: NaN, long_tasks: NaN, scroll_steps: NaN, scroll_ms: NaN, held_ms: NaN, long_task_at: "", long_frames: "" };
 
 async function openStudio() {
   page = await browser.newPage({ viewport: { width: 1600, height: 960 } });
@@ -53,7 +53,7 @@ describe("Studio in a browser", { timeout: 240000 }, () => {
     await server?.stop();
     console.log(
       `studio-metrics: first_grid_paint_ms=${metrics.first_grid_paint_ms.toFixed(0)} max_long_task_ms=${metrics.max_long_task_ms.toFixed(0)}` +
-        ` long_tasks=${metrics.long_tasks} scroll_steps=${metrics.scroll_steps} scroll_ms=${metrics.scroll_ms.toFixed(0)} training_held_ms=${metrics.held_ms.toFixed(0)} long_task_at=[${metrics.long_task_at}] cpus=${os.cpus().length} load1=${os.loadavg()[0].toFixed(1)}`,
+        ` long_tasks=${metrics.long_tasks} scroll_steps=${metrics.scroll_steps} scroll_ms=${metrics.scroll_ms.toFixed(0)} training_held_ms=${metrics.held_ms.toFixed(0)} long_task_at=[${metrics.long_task_at}] long_frames=[${metrics.long_frames}] cpus=${os.cpus().length} load1=${os.loadavg()[0].toFixed(1)}`,
     );
   });
 
@@ -158,6 +158,18 @@ describe("Studio in a browser", { timeout: 240000 }, () => {
         for (const e of list.getEntries()) longTasks.push([e.startTime, e.duration]);
       });
       window.__wlObserver.observe({ type: "longtask" });
+      // The frames behind the long tasks, with what ran in them, so an outlier explains itself:
+      // our script (named), style and layout, or neither (the machine held the thread).
+      const longFrames = [];
+      window.__wlLongFrames = longFrames;
+      window.__wlFrameObserver = new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) longFrames.push(e);
+      });
+      try {
+        window.__wlFrameObserver.observe({ type: "long-animation-frame" });
+      } catch {
+        // A browser without long-animation-frame entries: the long tasks alone are logged.
+      }
       const el = document.querySelector(".grid-scroll");
       const frame = () => new Promise((r) => requestAnimationFrame(() => r()));
       let steps = 0;
@@ -189,8 +201,20 @@ describe("Studio in a browser", { timeout: 240000 }, () => {
       result,
       await page.evaluate(() => {
         window.__wlObserver.disconnect();
+        window.__wlFrameObserver.disconnect();
         const lt = window.__wlLongTasks;
+        const at = (t) => Math.round(t - window.__wlScrollStart);
+        // Each long frame: start+duration, its style-and-layout time, its blocking time, and
+        // its scripts (source function or invoker, and duration), longest first.
+        const frames = window.__wlLongFrames.map((f) => {
+          const scripts = [...f.scripts]
+            .sort((a, b) => b.duration - a.duration)
+            .slice(0, 3)
+            .map((x) => `${x.invoker || x.invokerType}${x.sourceFunctionName ? `/${x.sourceFunctionName}` : ""}:${Math.round(x.duration)}`);
+          return `${at(f.startTime)}+${Math.round(f.duration)}(style+layout ${Math.round(f.styleAndLayoutStart ? f.startTime + f.duration - f.styleAndLayoutStart : 0)}, blocking ${Math.round(f.blockingDuration)}${scripts.length ? `, ${scripts.join(" ")}` : ""})`;
+        });
         return {
+          frames: frames.join(" "),
           maxLong: lt.length ? Math.max(...lt.map(([, d]) => d)) : 0,
           count: lt.length,
           // Where each long task started, in ms from the start of the scroll, and how long it took.
@@ -201,6 +225,7 @@ describe("Studio in a browser", { timeout: 240000 }, () => {
     metrics.max_long_task_ms = result.maxLong;
     metrics.long_tasks = result.count;
     metrics.long_task_at = result.at;
+    metrics.long_frames = result.frames;
     metrics.scroll_steps = result.steps;
     metrics.scroll_ms = result.ms;
     assert.ok(result.steps > 10, `the scroll should take many steps, took ${result.steps}`);
