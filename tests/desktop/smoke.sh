@@ -93,11 +93,22 @@ done
 grep -q "first Studio paint" "$OUT" || fail "no first Studio paint after ${TIMEOUT}s"
 ok "$(grep -o 'first Studio paint.*' "$OUT")"
 
-# 3. The Studio's start-up calls reached the server.
-curl -fsS "${url}metrics" >"$ARTIFACTS/metrics.txt" || fail "GET /metrics failed"
+# 3. The Studio's start-up calls reached the server. Most go out after the first paint (the
+#    Studio loads its RPC client then), so /metrics is read until all three are there.
 calls() { grep "^weightslab_rpc_calls_total{" "$ARTIFACTS/metrics.txt" | grep "method=\"$1\"" | awk '{s+=$2} END {print s+0}'; }
+all_called() {
+  for method in GetDataSamples GetMetaData GetLatestLoggerData; do
+    [ "$(calls "$method")" -gt 0 ] || return 1
+  done
+}
+for _ in $(seq $((TIMEOUT * 10))); do
+  curl -fsS "${url}metrics" >"$ARTIFACTS/metrics.txt" || fail "GET /metrics failed"
+  all_called && break
+  kill -0 "$APP_PID" 2>/dev/null || fail "the app exited before its start-up calls"
+  sleep 0.1
+done
 for method in GetDataSamples GetMetaData GetLatestLoggerData; do
-  [ "$(calls "$method")" -gt 0 ] || fail "the Studio never called $method (see $ARTIFACTS/metrics.txt)"
+  [ "$(calls "$method")" -gt 0 ] || fail "the Studio never called $method in ${TIMEOUT}s (see $ARTIFACTS/metrics.txt)"
 done
 ok "start-up calls seen in /metrics: GetDataSamples=$(calls GetDataSamples) GetMetaData=$(calls GetMetaData) GetLatestLoggerData=$(calls GetLatestLoggerData)"
 
