@@ -28,6 +28,20 @@ export function freePort() {
  *  URLs for the first screen (loaded before the page worker is up). */
 export const thumbIn = (scope) => `${scope} img[src^="blob:"], ${scope} img[src^="data:image/"]`;
 
+/** Whether every cell the grid shows is filled in, with its thumbnail loaded and decoded. */
+export function gridScreenFilled(page) {
+  return page.evaluate((thumb) => {
+    const shown = [...document.querySelectorAll(".cell")].filter((c) => c.style.display !== "none");
+    return (
+      shown.length > 0 &&
+      shown.every((c) => {
+        const img = c.querySelector(thumb);
+        return !c.classList.contains("loading") && img && img.complete && img.naturalWidth > 0;
+      })
+    );
+  }, thumbIn(":scope"));
+}
+
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** Waits for the page's performance mark `name` without polling the page: a

@@ -13,7 +13,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { Server, launchBrowser, until, waitForMark } from "./harness.mjs";
+import { Server, gridScreenFilled, launchBrowser, until, waitForMark } from "./harness.mjs";
 
 const builds = process.argv.slice(2);
 const variants = builds.length > 0 ? builds : [""];
@@ -48,18 +48,7 @@ async function measure(studioDir) {
       }
       performance.mark("wl-bench-scroll-end");
     });
-    await until(
-      "the last screen to fill in",
-      () =>
-        page.evaluate(() => {
-          const shown = [...document.querySelectorAll(".cell")].filter((c) => c.style.display !== "none");
-          return shown.length > 0 && shown.every((c) => {
-            const img = c.querySelector("img");
-            return !c.classList.contains("loading") && img?.getAttribute("src") && img.complete && img.naturalWidth > 0;
-          });
-        }),
-      30000,
-    );
+    await until("the last screen to fill in", () => gridScreenFilled(page), 30000);
     await new Promise((r) => setTimeout(r, 500));
     await browser.stopTracing();
   } finally {

@@ -5,7 +5,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import os from "node:os";
-import { Server, launchBrowser, shot, until, isTraining, sampleFlags, thumbIn, waitForMark } from "./harness.mjs";
+import { Server, launchBrowser, shot, until, isTraining, sampleFlags, thumbIn, gridScreenFilled, waitForMark } from "./harness.mjs";
 
 const TAG = "e2e-hard";
 /** `WL_STUDIO_HOLD=off` (passed on to the server): the baseline run, without the Studio's holds. */
@@ -184,18 +184,7 @@ describe("Studio in a browser", { timeout: 240000 }, () => {
       return { steps, ms: performance.now() - started };
     });
     // The last pages arrive after the scroll stops; their decoding is measured too.
-    await until(
-      "the cells at the end of the grid to load",
-      () =>
-        page.evaluate((thumb) => {
-          const shown = [...document.querySelectorAll(".cell")].filter((c) => c.style.display !== "none");
-          return shown.length > 0 && shown.every((c) => {
-            const img = c.querySelector(thumb);
-            return !c.classList.contains("loading") && img && img.complete && img.naturalWidth > 0;
-          });
-        }, thumbIn(":scope")),
-      30000,
-    );
+    await until("the cells at the end of the grid to load", () => gridScreenFilled(page), 30000);
     await new Promise((r) => setTimeout(r, 500));
     Object.assign(
       result,

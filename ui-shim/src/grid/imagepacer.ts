@@ -5,8 +5,8 @@
 //! measured cost lets fit in a few milliseconds, fill a screen in a handful of frames, top
 //! first, and cells a fast scroll has already passed are never loaded at all.
 
-/** Main-thread time a frame's image loads may take, as measured: about 8 loads on a busy 2-core
- *  machine, all 12 of a row or more on a fast one. */
+/** Main-thread time a frame's image loads may take, as measured: about 6 loads on a busy 2-core
+ *  machine (0.6–0.7 ms each), the ceiling of 12 on a fast one. */
 const FRAME_BUDGET_MS = 4;
 const MIN_PER_FRAME = 2;
 const MAX_PER_FRAME = 12;
