@@ -16,7 +16,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  await server?.stop();
+  await server?.dispose();
 });
 
 test("the token prompt appears on UNAUTHENTICATED and the token is used and kept", { timeout: 90000 }, async () => {

@@ -84,6 +84,8 @@ export class Server {
   constructor({ logDir, token, extraArgs } = {}) {
     this.token = token;
     this.extraArgs = extraArgs ?? [];
+    /** A log folder the harness made is its to remove (see dispose). */
+    this.ownsLogDir = logDir === undefined;
     this.logDir = logDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "wl-browser-"));
     this.proc = null;
     this.port = 0;
@@ -145,6 +147,12 @@ export class Server {
     const t = setTimeout(() => p.kill("SIGKILL"), 15000);
     await exited;
     clearTimeout(t);
+  }
+
+  /** Stops the server for good and removes the log folder the harness made for it. */
+  async dispose() {
+    await this.stop();
+    if (this.ownsLogDir) fs.rmSync(this.logDir, { recursive: true, force: true });
   }
 }
 

@@ -53,7 +53,7 @@ async function measure(studioDir) {
     await browser.stopTracing();
   } finally {
     await browser.close();
-    await server.stop();
+    await server.dispose();
   }
   const events = JSON.parse(fs.readFileSync(traceFile, "utf8")).traceEvents;
   fs.unlinkSync(traceFile);

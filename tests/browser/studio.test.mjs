@@ -50,7 +50,7 @@ describe("Studio in a browser", { timeout: 240000 }, () => {
 
   after(async () => {
     await browser?.close();
-    await server?.stop();
+    await server?.dispose();
     console.log(
       `studio-metrics: first_grid_paint_ms=${metrics.first_grid_paint_ms.toFixed(0)} max_long_task_ms=${metrics.max_long_task_ms.toFixed(0)}` +
         ` long_tasks=${metrics.long_tasks} scroll_steps=${metrics.scroll_steps} scroll_ms=${metrics.scroll_ms.toFixed(0)} training_held_ms=${metrics.held_ms.toFixed(0)} long_task_at=[${metrics.long_task_at}] long_frames=[${metrics.long_frames}] cpus=${os.cpus().length} load1=${os.loadavg()[0].toFixed(1)}`,

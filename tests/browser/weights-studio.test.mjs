@@ -39,6 +39,6 @@ test("the stock Weights Studio 2.0.3 drives our server", { skip: !studioDir && "
     for (const [method, entry] of calls) assert.equal(entry.failed, 0, `${method}: ${entry.failed} failed calls`);
   } finally {
     await browser.close();
-    await server.stop();
+    await server.dispose();
   }
 });

@@ -4,6 +4,7 @@ package's own __init__, which needs torch) and a real `weightslab` server proces
 import importlib.util
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -70,6 +71,12 @@ class Server:
                 self.process.wait()
         return self.process.returncode
 
+    def close(self):
+        """Stops the server and removes its log folder."""
+        code = self.stop()
+        shutil.rmtree(self.log_dir, ignore_errors=True)
+        return code
+
 
 @pytest.fixture(scope="session")
 def server_binary():
@@ -83,7 +90,7 @@ def server_binary():
 def server(server_binary):
     running = Server(server_binary)
     yield running
-    running.stop()
+    running.close()
 
 
 @pytest.fixture()

@@ -4,6 +4,7 @@ weights we serve, and sorting by loss or label-issue score surfaces the demo's f
 import io
 import json
 import os
+import shutil
 import tempfile
 import time
 
@@ -29,7 +30,8 @@ start_paused = true
 
 @pytest.fixture(scope="module")
 def trained(server_binary, stubs):
-    config = os.path.join(tempfile.mkdtemp(prefix="wl-run-"), "run.toml")
+    config_dir = tempfile.mkdtemp(prefix="wl-run-")
+    config = os.path.join(config_dir, "run.toml")
     with open(config, "w") as handle:
         handle.write(RUN_CONFIG)
     server = Server(server_binary, ["--config", config, "--thumbnails", "cpu"])
@@ -56,7 +58,8 @@ def trained(server_binary, stubs):
         time.sleep(0.2)
     yield pb2, client, server
     channel.close()
-    server.stop()
+    server.close()
+    shutil.rmtree(config_dir, ignore_errors=True)
 
 
 def read_varint(data, position):
