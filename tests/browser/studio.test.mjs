@@ -89,7 +89,10 @@ describe("Studio in a browser", { timeout: 240000 }, () => {
 
   test("tagging and discarding persist over gRPC and across a restart", async () => {
     await setTraining(false);
+    // The reset's new view clears the selection when it lands: select only after it has.
+    const view = await page.getAttribute(".grid", "data-view");
     await page.click('button[title*="@reset"]');
+    await page.waitForFunction((before) => document.querySelector(".grid")?.dataset.view !== before, view, { timeout: 10000 });
     await page.waitForSelector(thumbIn('.cell[data-i="0"]'));
     await page.click('.cell[data-i="0"]');
     await page.keyboard.press("t");

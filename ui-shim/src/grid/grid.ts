@@ -100,6 +100,9 @@ export class Grid {
   /** The next scroll event comes from our own jump to the top, not from a person scrolling. */
   private jumped = false;
   private settleTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Counts the views the grid has loaded; shown as `data-view` so a script (or a test) can
+   *  tell that a new view has replaced the cells and the selection. */
+  private views = 0;
 
   constructor(source: PageSource) {
     this.cache = new PageCache(source);
@@ -114,7 +117,7 @@ export class Grid {
     this.spacer = h("div", { class: "grid-spacer" });
     this.empty = h("div", { class: "grid-empty" }, "No samples in this view.");
     this.scroller = h("div", { class: "grid-scroll", tabindex: 0, "aria-label": "Samples", role: "grid" }, this.spacer, this.empty);
-    this.el = h("div", { class: "grid", "data-size": this.size }, this.scroller);
+    this.el = h("div", { class: "grid", "data-size": this.size, "data-view": "0" }, this.scroller);
     this.scroller.addEventListener(
       "scroll",
       () => {
@@ -195,6 +198,7 @@ export class Grid {
 
   /** A new view (query, sort): back to the top with an empty cache. */
   reload(): void {
+    this.el.dataset.view = String(++this.views);
     this.cache.reset();
     this.sel.clear();
     bus.emit("selection", 0);
