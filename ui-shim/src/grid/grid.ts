@@ -602,8 +602,12 @@ export class Grid {
 
   async tagSelection(): Promise<void> {
     if (!this.requireSelection("tag")) return;
+    // The samples the dialog names: the selection may change (a new view clears it) while
+    // the dialog is open.
+    const ids = this.sel.ids();
+    const origins = this.sel.origins();
     const tag = await promptText({
-      title: `Tag ${this.sel.size} sample${this.sel.size === 1 ? "" : "s"}`,
+      title: `Tag ${ids.length} sample${ids.length === 1 ? "" : "s"}`,
       placeholder: "tag name, e.g. hard",
       suggestions: state.tags,
       okLabel: "Tag",
@@ -614,8 +618,7 @@ export class Grid {
       toast("A tag name cannot contain ';' or ','. Use one word or dashes, e.g. hard-case.");
       return;
     }
-    const ids = this.sel.ids();
-    const ok = await attempt(`Tagging ${ids.length} sample(s)`, () => tagSamples(ids, this.sel.origins(), tag));
+    const ok = await attempt(`Tagging ${ids.length} sample(s)`, () => tagSamples(ids, origins, tag));
     if (ok === undefined) return;
     this.applyLocal(ids, (s) => {
       if (!s.tags.includes(tag)) s.tags = [...s.tags, tag].sort();
