@@ -141,6 +141,23 @@ describe("Studio in a browser", { timeout: 240000 }, () => {
     await until("the reset count", async () => (await counts()).all === all.all, 10000);
   });
 
+  test("the tag dialog tags the samples it named, though a new view lands while it is open", async () => {
+    const LATE_TAG = "e2e-late";
+    await page.waitForSelector(thumbIn('.cell[data-i="3"]'));
+    await page.click('.cell[data-i="3"]');
+    const id = await page.getAttribute('.cell[data-i="3"]', "data-id");
+    await page.keyboard.press("t");
+    await page.waitForSelector(".modal input");
+    // A new view clears the grid's selection: here a reset, clicked from a script because the
+    // dialog covers the page.
+    const view = await page.getAttribute(".grid", "data-view");
+    await page.evaluate(() => document.querySelector('button[title*="@reset"]').click());
+    await page.waitForFunction((before) => document.querySelector(".grid")?.dataset.view !== before, view, { timeout: 10000 });
+    await page.fill(".modal input", LATE_TAG);
+    await page.keyboard.press("Enter");
+    await until(`tag ${LATE_TAG} on sample ${id} over gRPC`, async () => (await sampleFlags(server.client(), [id])).get(id)?.tags.includes(LATE_TAG), 10000);
+  });
+
   test("scrolling through every sample stays smooth", async () => {
     await setTraining(true);
     // The Studio holds training only once it has seen that training runs.
