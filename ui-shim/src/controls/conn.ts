@@ -67,7 +67,12 @@ export function startHeartbeat(): void {
     timer = setTimeout(loop, state.conn === "online" ? BEAT_MS : 2000);
   };
   listenForAuth();
-  if (timer === undefined) void loop();
+  if (timer === undefined) {
+    // The server pauses training before an edit (unless it applies edits live): show the
+    // state the edit left at once, not at the next beat.
+    bus.on("edited", () => void beat());
+    void loop();
+  }
 }
 
 export async function askToken(): Promise<void> {
