@@ -11,6 +11,7 @@ import { moveFocus, Selection } from "./selection";
 import { setDiscarded, tagSamples, untagSamples } from "./edits";
 import { lossColor, splitColor } from "./colors";
 import { ImagePacer } from "./imagepacer";
+import { FillBudget } from "./fillbudget";
 import type { Sample } from "./records";
 
 /** Cell widths a person can pick from: dense for scanning, large for judging one image. */
@@ -32,9 +33,6 @@ function savedSize(): CellSize {
 const OVERSCAN_ROWS = 1;
 /** Pages are requested once the scroll has rested this long, not for every screen flown past. */
 const SETTLE_MS = 120;
-/** Loading cells filled in per frame: a whole screen at once (its pages landing after a scroll)
- *  made one long task of the style, layout and paint work; the rest show "loading" a frame more. */
-const FILLS_PER_FRAME = 16;
 /** A scroll event that moves half a screen or more, following another within this many ms, is a
  *  fling: nobody reads cells flying past at that speed, so they stay "loading" until it slows. A
  *  single jump (Page Down) is not one, and shows the read-ahead at once. */
@@ -100,6 +98,7 @@ export class Grid {
   /** The next scroll event comes from our own jump to the top, not from a person scrolling. */
   private jumped = false;
   private settleTimer: ReturnType<typeof setTimeout> | undefined;
+  private fillBudget = new FillBudget();
   /** Counts the views the grid has loaded; shown as `data-view` so a script (or a test) can
    *  tell that a new view has replaced the cells and the selection. */
   private views = 0;
@@ -234,9 +233,9 @@ export class Grid {
 
   private schedule(): void {
     if (this.frame) return;
-    this.frame = requestAnimationFrame(() => {
+    this.frame = requestAnimationFrame((frameStart) => {
       this.frame = 0;
-      this.render();
+      this.render(frameStart);
     });
   }
 
@@ -247,7 +246,7 @@ export class Grid {
     return { firstRow, lastRow };
   }
 
-  private render(): void {
+  private render(frameStart: number): void {
     const { firstRow, lastRow } = this.visibleRows();
     const first = firstRow * this.cols;
     const last = Math.min(this.total - 1, (lastRow + 1) * this.cols - 1);
@@ -260,7 +259,11 @@ export class Grid {
         this.active.delete(i);
       }
     }
-    let fills = performance.now() < this.flingUntil ? 0 : FILLS_PER_FRAME;
+    // Loading cells are filled in a few per frame: a whole screen at once (its pages landing
+    // after a scroll) made one long task of the style, layout and paint work; the rest show
+    // "loading" a frame more. How many follows what the last filling frame cost.
+    const budget = performance.now() < this.flingUntil ? 0 : this.fillBudget.take(frameStart);
+    let fills = budget;
     let deferred = false;
     for (let i = first; i <= last; i++) {
       let c = this.active.get(i);
@@ -284,6 +287,7 @@ export class Grid {
       this.paint(c);
     }
     for (const c of free) this.release(c);
+    if (fills < budget) this.fillBudget.filled(frameStart);
     if (deferred) this.schedule();
     // One extra screen of prefetch in the scroll direction keeps scrolling from showing blanks.
     const screen = Math.ceil(this.viewH / this.cellH) * this.cols;
