@@ -2,30 +2,26 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { FillBudget } from "./fillbudget";
 
-test("a fill-in whose frames keep time fills more per frame, up to the bound", () => {
-  const b = new FillBudget(8, 4, 16);
+/** The budgets of `frames` filling frames that each took `frameMs`, after a first one. */
+function budgetsOver(b: FillBudget, frameMs: number, frames: number): number[] {
   let t = 1000;
-  assert.equal(b.take(t), 8, "the first frame has nothing measured yet");
+  b.take(t);
   const seen = [];
-  for (let i = 0; i < 4; i++) {
+  for (let i = 0; i < frames; i++) {
     b.filled(t);
-    t += 16.7;
+    t += frameMs;
     seen.push(b.take(t));
   }
-  assert.deepEqual(seen, [12, 16, 16, 16]);
+  return seen;
+}
+
+test("a fill-in whose frames keep time fills more per frame, up to the bound", () => {
+  assert.equal(new FillBudget(8, 4, 16).take(0), 8, "the first frame has nothing measured yet");
+  assert.deepEqual(budgetsOver(new FillBudget(8, 4, 16), 16.7, 4), [12, 16, 16, 16]);
 });
 
 test("long frames halve the fills, never below the bound", () => {
-  const b = new FillBudget(16, 4, 16);
-  let t = 0;
-  b.take(t);
-  const seen = [];
-  for (let i = 0; i < 4; i++) {
-    b.filled(t);
-    t += 60;
-    seen.push(b.take(t));
-  }
-  assert.deepEqual(seen, [8, 4, 4, 4]);
+  assert.deepEqual(budgetsOver(new FillBudget(16, 4, 16), 60, 4), [8, 4, 4, 4]);
 });
 
 test("frames in between neither raise nor lower it, and a new fill-in is not judged by the last", () => {
