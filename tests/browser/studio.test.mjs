@@ -33,6 +33,14 @@ async function counts() {
   });
 }
 
+/** Runs `trigger` (a reset, a query) and waits until the grid has loaded the new view it
+ *  causes, which replaces the cells and clears the selection. */
+async function untilNewView(trigger) {
+  const view = await page.getAttribute(".grid", "data-view");
+  await trigger();
+  await page.waitForFunction((before) => document.querySelector(".grid")?.dataset.view !== before, view, { timeout: 10000 });
+}
+
 async function setTraining(want) {
   const client = server.client();
   if ((await isTraining(client)) === want) return;
@@ -90,9 +98,7 @@ describe("Studio in a browser", { timeout: 240000 }, () => {
   test("tagging and discarding persist over gRPC and across a restart", async () => {
     await setTraining(false);
     // The reset's new view clears the selection when it lands: select only after it has.
-    const view = await page.getAttribute(".grid", "data-view");
-    await page.click('button[title*="@reset"]');
-    await page.waitForFunction((before) => document.querySelector(".grid")?.dataset.view !== before, view, { timeout: 10000 });
+    await untilNewView(() => page.click('button[title*="@reset"]'));
     await page.waitForSelector(thumbIn('.cell[data-i="0"]'));
     await page.click('.cell[data-i="0"]');
     await page.keyboard.press("t");
@@ -153,9 +159,7 @@ describe("Studio in a browser", { timeout: 240000 }, () => {
     await page.waitForSelector(".modal input");
     // A new view clears the grid's selection: here a reset, clicked from a script because the
     // dialog covers the page.
-    const view = await page.getAttribute(".grid", "data-view");
-    await page.evaluate(() => document.querySelector('button[title*="@reset"]').click());
-    await page.waitForFunction((before) => document.querySelector(".grid")?.dataset.view !== before, view, { timeout: 10000 });
+    await untilNewView(() => page.evaluate(() => document.querySelector('button[title*="@reset"]').click()));
     await page.fill(".modal input", LATE_TAG);
     await page.keyboard.press("Enter");
     await until(`tag ${LATE_TAG} on sample ${id} over gRPC`, async () => (await sampleFlags(server.client(), [id])).get(id)?.tags.includes(LATE_TAG), 10000);
@@ -230,7 +234,7 @@ describe("Studio in a browser", { timeout: 240000 }, () => {
           maxLong: lt.length ? Math.max(...lt.map(([, d]) => d)) : 0,
           count: lt.length,
           // Where each long task started, in ms from the start of the scroll, and how long it took.
-          at: lt.map(([t, d]) => `${Math.round(t - window.__wlScrollStart)}+${Math.round(d)}`).join(","),
+          at: lt.map(([t, d]) => `${at(t)}+${Math.round(d)}`).join(","),
         };
       }),
     );
