@@ -84,9 +84,9 @@ export class Plots {
     }
   }
 
-  /** Draws the charts waiting in `pending`, one per frame: redrawing them all in one task
-   *  (a poll with new points for every curve, or the end of a scroll) would make one long
-   *  task of several short ones. */
+  /** Builds or draws the charts waiting in `pending`, one step per frame: building or redrawing
+   *  them all in one task (the first history, a poll with new points for every curve, a new
+   *  metric, the end of a scroll) made one long task of several short ones. */
   private drawPending(): void {
     if (this.pendingFrame || this.pending.size === 0) return;
     this.pendingFrame = requestAnimationFrame(() => {
@@ -94,9 +94,17 @@ export class Plots {
       if (this.held || document.hidden) return;
       const [metric] = this.pending;
       this.pending.delete(metric);
-      const chart = this.charts.get(metric);
       const runs = this.store.get(metric);
-      if (chart && runs) this.update(chart, runs);
+      const chart = this.charts.get(metric);
+      if (!runs) return this.drawPending();
+      if (chart && drawsRuns(chart, runs)) this.update(chart, runs);
+      else {
+        // A new chart, or a new run whose series change the chart's layout. Building a chart
+        // and drawing its points are a frame each: the first chart's were one long task
+        // (uPlot's code runs for the first time in it).
+        this.build(metric, runs, chart);
+        this.pending = new Set([metric, ...this.pending]);
+      }
       this.drawPending();
     });
   }
@@ -123,7 +131,7 @@ export class Plots {
       replaceHistory(this.store, res.points);
       this.loaded = true;
       this.redrawAll();
-      if (this.charts.size === 0) {
+      if (this.store.size === 0) {
         clear(this.list);
         this.list.append(h("div", { class: "placeholder" }, "No metrics logged yet. Curves appear here as soon as training logs them."));
       }
@@ -181,41 +189,37 @@ export class Plots {
     return c;
   }
 
-  private redrawAll(): void {
-    // Before uPlot has loaded, the points wait: loadHistory draws them all once it has.
-    if (!UPlot) return;
-    const metrics = [...this.store.keys()].sort((a, b) => {
+  /** The metrics in the order their charts are listed: losses, accuracies, then the rest. */
+  private ordered(): string[] {
+    return [...this.store.keys()].sort((a, b) => {
       const ia = ORDER.indexOf(a);
       const ib = ORDER.indexOf(b);
       return (ia < 0 ? 99 : ia) - (ib < 0 ? 99 : ib) || a.localeCompare(b);
     });
-    if (metrics.length > 0 && this.charts.size === 0) clear(this.list);
-    for (const m of metrics) {
-      const runs = this.store.get(m) as Map<string, Curve>;
-      let chart = this.charts.get(m);
-      const hashes = [...runs.keys()];
-      if (chart && chart.hashes.join("|") !== hashes.join("|")) {
-        // A new run appeared: the series layout changes, so rebuild this chart.
-        chart.plot.destroy();
-        chart.el.remove();
-        this.charts.delete(m);
-        chart = undefined;
-      }
-      if (!chart) {
-        chart = this.create(m, hashes);
-        this.charts.set(m, chart);
-        this.placeInOrder(metrics);
-      }
-      this.pending.add(m);
-    }
+  }
+
+  /** Queues every chart for a redraw (drawPending builds the missing ones, in list order). */
+  private redrawAll(): void {
+    // Before uPlot has loaded, the points wait: loadHistory draws them all once it has.
+    if (!UPlot) return;
+    for (const m of this.ordered()) this.pending.add(m);
     this.drawPending();
   }
 
-  private placeInOrder(metrics: string[]): void {
-    for (const m of metrics) {
+  /** Builds the chart of `metric` and puts it in its place in the list, in place of `old`. */
+  private build(metric: string, runs: Map<string, Curve>, old?: Chart): Chart {
+    if (this.charts.size === 0) clear(this.list);
+    if (old) {
+      old.plot.destroy();
+      old.el.remove();
+    }
+    const chart = this.create(metric, [...runs.keys()]);
+    this.charts.set(metric, chart);
+    for (const m of this.ordered()) {
       const c = this.charts.get(m);
       if (c) this.list.append(c.el);
     }
+    return chart;
   }
 
   private create(metric: string, hashes: string[]): Chart {
@@ -271,6 +275,12 @@ export class Plots {
   }
 
   private update(chart: Chart, runs: Map<string, Curve>): void {
+    if (!drawsRuns(chart, runs)) {
+      // A run appeared since the chart was built: it is built again, in a frame of its own.
+      this.pending.add(chart.metric);
+      this.drawPending();
+      return;
+    }
     const a = align(runs);
     const data: (number | null)[][] = [a.xs];
     for (const r of a.runs) data.push(r.y, r.hasBand ? r.hi : r.hi.map(() => null), r.hasBand ? r.lo : r.lo.map(() => null), r.mk);
@@ -427,6 +437,11 @@ export async function restore(target: string, what: string): Promise<void> {
 
 export function shortHash(hash: string): string {
   return hash.length > 10 ? hash.slice(0, 8) : hash || "run";
+}
+
+/** Whether `chart` has series for exactly the runs in `runs` (else it must be built again). */
+function drawsRuns(chart: Chart, runs: Map<string, Curve>): boolean {
+  return chart.hashes.join("|") === [...runs.keys()].join("|");
 }
 
 let measure: CanvasRenderingContext2D | null | undefined;
