@@ -1,7 +1,8 @@
 // End-to-end checks of the Studio against the real server training its demo: thumbnails in the
 // grid, pause/resume, tag and discard persistence (over gRPC and across a restart), queries
-// changing the counts, live loss points, training held while a person browses the grid (and not
-// when they switch that off), and the two speed numbers.
+// changing the counts, live loss points, the new run a discard starts getting a line of its own
+// in the charts, training held while a person browses the grid (and not when they switch that
+// off), and the two speed numbers.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import os from "node:os";
@@ -250,6 +251,25 @@ describe("Studio in a browser", { timeout: 240000 }, () => {
     metrics.held_ms = (heldAfter - heldBefore) * 1000;
     if (holdOff) assert.equal(heldAfter, 0, "a server with holds off never holds training");
     else assert.ok(heldAfter > heldBefore, `training should have waited while the grid scrolled (${heldBefore} -> ${heldAfter} s)`);
+  });
+
+  test("a discard starts a new run, and each chart gets a line for it", async () => {
+    // A discard changes the data the model trains on, so the server starts a new run: once
+    // that has logged points, each chart is built again with a line for each run.
+    await untilNewView(() => page.click('button[title*="@reset"]'));
+    await page.waitForSelector(thumbIn('.cell[data-i="5"]'));
+    await page.click('.cell[data-i="5"]');
+    await page.keyboard.press("d");
+    await page.waitForSelector('.cell[data-i="5"].discarded', { timeout: 8000 });
+    await setTraining(true);
+    const chart = '.chart[data-metric="train/loss"]';
+    await until("a second run in the loss chart", async () => (await page.locator(`${chart} .run-chip`).count()) === 2, 30000);
+    assert.equal(await page.locator(chart).count(), 1, "the rebuilt chart replaces the first one");
+    // The two runs differ only in their data state, the end of their hashes: their labels too.
+    const labels = await page.$$eval(`${chart} .run-chip`, (chips) => chips.map((c) => c.childNodes[1]?.textContent));
+    assert.notEqual(labels[0], labels[1], `the two runs' labels should differ: ${labels.join(", ")}`);
+    assert.ok(Number(await page.getAttribute(chart, "data-points")) > 0, "the rebuilt chart draws its points");
+    await shot(page, "07-two-runs");
   });
 
   test("with the switch off, scrolling sends no holds", { skip: holdOff && "the server has holds off" }, async () => {

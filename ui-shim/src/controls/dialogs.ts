@@ -5,7 +5,8 @@ import { api } from "../api";
 import { openModal } from "../dialog";
 import { attempt, toast } from "../toast";
 import { state } from "../store";
-import { restore, shortHash } from "../plots/plots";
+import { restore } from "../plots/plots";
+import { shortHash } from "../plots/runlabel";
 
 const TERMINAL = new Set(["", "idle", "done", "canceled", "error"]);
 

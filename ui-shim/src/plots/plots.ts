@@ -9,6 +9,7 @@ import { attempt, toast } from "../toast";
 import { contextMenu, promptText } from "../dialog";
 import { bus, gridPainted, state } from "../store";
 import { loadUPlot } from "./uplot";
+import { shortHash } from "./runlabel";
 import { align, appendPoints, countPoints, longestCurve, replaceHistory, replaceRange, type Curve, type Store } from "./series";
 
 const RUN_COLORS = ["#5b8cff", "#3fc98f", "#f0a04b", "#d76bd9", "#5fd0e0", "#e06464", "#c9c45a"];
@@ -433,10 +434,6 @@ export async function restore(target: string, what: string): Promise<void> {
   if (!res) return;
   if (res.success) toast(`Restored ${what}.${res.message ? ` ${res.message}` : ""}`, "ok");
   else toast(`Could not restore ${what}: ${res.message || "the server gave no reason"}`);
-}
-
-export function shortHash(hash: string): string {
-  return hash.length > 10 ? hash.slice(0, 8) : hash || "run";
 }
 
 /** Whether `chart` has series for exactly the runs in `runs` (else it must be built again). */
