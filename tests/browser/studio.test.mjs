@@ -7,6 +7,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import os from "node:os";
 import { Server, launchBrowser, shot, until, isTraining, sampleFlags, thumbIn, gridScreenFilled, waitForMark } from "./harness.mjs";
+import { startStallMeter } from "./stallmeter.mjs";
 
 const TAG = "e2e-hard";
 /** `WL_STUDIO_HOLD=off` (passed on to the server): the baseline run, without the Studio's holds. */
@@ -15,7 +16,7 @@ const HOLD_SWITCH = '[data-action="hold-while-browsing"]';
 let server;
 let browser;
 let page;
-const metrics = { first_grid_paint_ms: NaN, max_long_task_ms: NaN, long_tasks: NaN, scroll_steps: NaN, scroll_ms: NaN, held_ms: NaN, long_task_at: "", long_frames: "" };
+const metrics = { first_grid_paint_ms: NaN, max_long_task_ms: NaN, long_tasks: NaN, scroll_steps: NaN, scroll_ms: NaN, held_ms: NaN, long_task_at: "", long_frames: "", machine_stalls: "", steal_ms: NaN };
 
 async function openStudio() {
   page = await browser.newPage({ viewport: { width: 1600, height: 960 } });
@@ -62,7 +63,7 @@ describe("Studio in a browser", { timeout: 240000 }, () => {
     await server?.dispose();
     console.log(
       `studio-metrics: first_grid_paint_ms=${metrics.first_grid_paint_ms.toFixed(0)} max_long_task_ms=${metrics.max_long_task_ms.toFixed(0)}` +
-        ` long_tasks=${metrics.long_tasks} scroll_steps=${metrics.scroll_steps} scroll_ms=${metrics.scroll_ms.toFixed(0)} training_held_ms=${metrics.held_ms.toFixed(0)} long_task_at=[${metrics.long_task_at}] long_frames=[${metrics.long_frames}] cpus=${os.cpus().length} load1=${os.loadavg()[0].toFixed(1)}`,
+        ` long_tasks=${metrics.long_tasks} scroll_steps=${metrics.scroll_steps} scroll_ms=${metrics.scroll_ms.toFixed(0)} training_held_ms=${metrics.held_ms.toFixed(0)} long_task_at=[${metrics.long_task_at}] long_frames=[${metrics.long_frames}] machine_stalls=[${metrics.machine_stalls}] steal_ms=${metrics.steal_ms} cpus=${os.cpus().length} load1=${os.loadavg()[0].toFixed(1)}`,
     );
   });
 
@@ -179,6 +180,9 @@ describe("Studio in a browser", { timeout: 240000 }, () => {
     await new Promise((r) => setTimeout(r, 300));
     const total = (await counts()).all;
     assert.ok(total >= 1000, `the demo should have thousands of samples, has ${total}`);
+    // The machine's own stalls over the same span: a long task that one overlaps was not only
+    // the page's doing.
+    const meter = startStallMeter();
     const result = await page.evaluate(async () => {
       const longTasks = [];
       window.__wlLongTasks = longTasks;
@@ -209,7 +213,7 @@ describe("Studio in a browser", { timeout: 240000 }, () => {
         await frame();
         steps++;
       }
-      return { steps, ms: performance.now() - started };
+      return { steps, ms: performance.now() - started, wallStart: performance.timeOrigin + started };
     });
     // The last pages arrive after the scroll stops; their decoding is measured too.
     await until("the cells at the end of the grid to load", () => gridScreenFilled(page), 30000);
@@ -217,6 +221,9 @@ describe("Studio in a browser", { timeout: 240000 }, () => {
     Object.assign(
       result,
       await page.evaluate(() => {
+        // Entries not delivered yet (a task in the last moments) are taken too.
+        for (const e of window.__wlObserver.takeRecords()) window.__wlLongTasks.push([e.startTime, e.duration]);
+        for (const e of window.__wlFrameObserver.takeRecords()) window.__wlLongFrames.push(e);
         window.__wlObserver.disconnect();
         window.__wlFrameObserver.disconnect();
         const lt = window.__wlLongTasks;
@@ -234,14 +241,19 @@ describe("Studio in a browser", { timeout: 240000 }, () => {
           frames: frames.join(" "),
           maxLong: lt.length ? Math.max(...lt.map(([, d]) => d)) : 0,
           count: lt.length,
-          // Where each long task started, in ms from the start of the scroll, and how long it took.
-          at: lt.map(([t, d]) => `${at(t)}+${Math.round(d)}`).join(","),
+          // Each long task: its start in ms from the start of the scroll, and its length.
+          tasks: lt.map(([t, d]) => [at(t), d]),
         };
       }),
     );
+    const machine = await meter.stop();
+    const stalls = machine.stalls.map(([wall, d]) => [Math.round(wall - result.wallStart), d]);
+    const stalledDuring = (t, d) => Math.round(stalls.reduce((sum, [s, len]) => sum + Math.max(0, Math.min(t + d, s + len) - Math.max(t, s)), 0));
     metrics.max_long_task_ms = result.maxLong;
     metrics.long_tasks = result.count;
-    metrics.long_task_at = result.at;
+    metrics.long_task_at = result.tasks.map(([t, d]) => `${t}+${Math.round(d)}(machine stalled ${stalledDuring(t, d)})`).join(",");
+    metrics.machine_stalls = stalls.map(([s, d]) => `${s}+${Math.round(d)}`).join(",");
+    metrics.steal_ms = machine.stealMs ?? "n/a";
     metrics.long_frames = result.frames;
     metrics.scroll_steps = result.steps;
     metrics.scroll_ms = result.ms;
