@@ -24,8 +24,8 @@ export function freePort() {
   });
 }
 
-/** A selector for thumbnails shown inside `scope`: the grid's images carry blob URLs, or data:
- *  URLs for the first screen (loaded before the page worker is up). */
+/** A selector for thumbnails shown inside `scope`: the grid's images carry data: URLs, the
+ *  sample panel's a blob URL. */
 export const thumbIn = (scope) => `${scope} img[src^="blob:"], ${scope} img[src^="data:image/"]`;
 
 /** Whether every cell the grid shows is filled in, with its thumbnail loaded and decoded. */

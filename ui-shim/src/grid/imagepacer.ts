@@ -1,6 +1,6 @@
-//! Paces thumbnail loads across frames. Pointing an <img> at a blob URL starts a resource load
-//! that cost 0.6–0.7 ms of main-thread time each on a busy 2-core machine (measured in the grid:
-//! a data: URL cost a little more), and a screen that comes into view holds some 70 of them: set
+//! Paces thumbnail loads across frames. Pointing an <img> at a thumbnail's data: URL starts a
+//! resource load that cost 0.6–0.9 ms of main-thread time each on a busy 2-core machine (traced
+//! in the grid; see wire.ts), and a screen that comes into view holds some 70 of them: set
 //! all at once they made the frame that showed them a long task. A few per frame, as many as the
 //! measured cost lets fit in a few milliseconds, fill a screen in a handful of frames, top
 //! first, and cells a fast scroll has already passed are never loaded at all.

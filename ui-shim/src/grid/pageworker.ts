@@ -1,7 +1,5 @@
-//! The page worker: grid pages are fetched, decoded and their thumbnails registered as blob
-//! URLs here, off the main thread. Registering a blob is a round trip to the browser process
-//! that cost about a millisecond a thumbnail on the UI thread, and a busy machine stretched
-//! that into frames of 50 ms and more while a person scrolled.
+//! The page worker: grid pages are fetched, decoded and their thumbnails turned into data: URLs
+//! here, off the main thread, which only receives ready Samples and URLs.
 
 import { makeClient } from "../client";
 import { describeFailure, loadPage, type FromWorker, type ToWorker } from "./wire";
@@ -27,9 +25,6 @@ scope.addEventListener("message", (e) => {
       calls.get(msg.id)?.abort();
       calls.delete(msg.id);
       break;
-    case "revoke":
-      for (const u of msg.urls) if (u) URL.revokeObjectURL(u);
-      break;
   }
 });
 
@@ -39,11 +34,8 @@ async function fetchPage(msg: Extract<ToWorker, { kind: "fetch" }>): Promise<voi
   calls.set(msg.id, ctl);
   try {
     const page = await loadPage(client, msg.start, msg.count, msg.withImages, ctl.signal);
-    if (ctl.signal.aborted) {
-      // Nobody waits for this page any more: its URLs would never be revoked.
-      for (const u of page.urls) if (u) URL.revokeObjectURL(u);
-      return;
-    }
+    // Nobody waits for this page any more.
+    if (ctl.signal.aborted) return;
     scope.postMessage({ id: msg.id, page });
   } catch (err) {
     if (!ctl.signal.aborted) scope.postMessage({ id: msg.id, ...describeFailure(err) });

@@ -14,7 +14,7 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
-/** Pages through the worker: the main thread only receives ready Samples and blob URLs. */
+/** Pages through the worker: the main thread only receives ready Samples and data: URLs. */
 class WorkerSource implements PageSource {
   /** The worker could not start or stopped: its calls are rejected, later ones go elsewhere. */
   failed = false;
@@ -38,15 +38,14 @@ class WorkerSource implements PageSource {
 
   private receive(msg: FromWorker): void {
     const p = this.pending.get(msg.id);
-    if (!p) {
-      // Aborted on this side after the worker had answered: give its URLs back.
-      if ("page" in msg) this.release(msg.page.urls);
-      return;
-    }
+    // Aborted on this side after the worker had answered: nobody waits for it.
+    if (!p) return;
     this.pending.delete(msg.id);
     if ("page" in msg) p.resolve(msg.page);
     else p.reject(new ConnectError(msg.message, msg.code as Code));
   }
+
+  release = releaseNothing;
 
   fetch(start: number, count: number, signal: AbortSignal, withImages: boolean): Promise<PageResult> {
     return new Promise<PageResult>((resolve, reject) => {
@@ -60,11 +59,10 @@ class WorkerSource implements PageSource {
       this.send({ kind: "fetch", id, start, count, withImages, ...currentAuth() });
     });
   }
-
-  release(urls: string[]): void {
-    this.send({ kind: "revoke", urls });
-  }
 }
+
+/** Both ways make data: URLs, which hold nothing to give back when a page leaves the cache. */
+function releaseNothing(): void {}
 
 /** The same calls on the main thread, over the Studio's own client; the first pages come
  *  from the answers index.html asked for early, when they succeeded. */
@@ -74,13 +72,11 @@ function mainThreadSource(): PageSource {
       if (hasEarlyPage(start, count, withImages)) {
         const early = await takeEarlyPage(start, count);
         if (signal.aborted) throw new ConnectError("the page is no longer needed", Code.Canceled);
-        if (early) return pageFromResponse(early, "data");
+        if (early) return pageFromResponse(early);
       }
-      return loadPage(api, start, count, withImages, signal, "data");
+      return loadPage(api, start, count, withImages, signal);
     },
-    release() {
-      // data: URLs hold nothing to give back.
-    },
+    release: releaseNothing,
   };
 }
 
@@ -98,9 +94,7 @@ function makeSource(): PageSource {
     // screen (see api.ts). Once the worker has failed, this thread takes over.
     fetch: (start, count, signal, withImages) =>
       (remote.failed || hasEarlyPage(start, count, withImages) ? local : remote).fetch(start, count, signal, withImages),
-    // Only the worker makes blob URLs (the main thread's pages carry data: URLs, which hold
-    // nothing), and revoking any other URL is a no-op there: every page goes to the worker.
-    release: (urls) => remote.release(urls),
+    release: releaseNothing,
   };
 }
 

@@ -13,7 +13,7 @@ export const THUMB_PX = 128;
 
 export interface PageResult {
   samples: Sample[];
-  /** One per sample: its thumbnail's blob or data: URL, or "" when it has none (or none was asked). */
+  /** One per sample: its thumbnail's data: URL, or "" when it has none (or none was asked). */
   urls: string[];
   viewCount?: number;
 }
@@ -21,16 +21,10 @@ export interface PageResult {
 /** Grid to worker. `token` and `clientId` travel with every call: the token may change. */
 export type ToWorker =
   | { kind: "fetch"; id: number; start: number; count: number; withImages: boolean; token: string | null; clientId: string }
-  | { kind: "abort"; id: number }
-  | { kind: "revoke"; urls: string[] };
+  | { kind: "abort"; id: number };
 
 /** Worker to grid: a page, or a failure as a Connect code and message. */
 export type FromWorker = { id: number; page: PageResult } | { id: number; code: number; message: string };
-
-/** How a thumbnail becomes an image URL: a blob URL (the worker's way), or a data: URL (the
- *  main thread's way: registering a blob URL is a synchronous round trip to the browser
- *  process, measured at about 1 ms per thumbnail on the first screen of a busy machine). */
-export type ImageUrls = "blob" | "data";
 
 /** `Uint8Array.prototype.toBase64` where the browser has it (Chromium 140+, Safari 18.2+): a
  *  screen of thumbnails took 26 ms through `btoa` and 0.5 ms this way in headless Chromium. */
@@ -44,38 +38,39 @@ export function base64(bytes: Uint8Array): string {
   return btoa(binary);
 }
 
+/** A thumbnail as an image URL. A data: URL, not a blob URL: an <img> loads a data: URL in the
+ *  page's own process, and a blob URL through the browser process. With blob URLs, made in the
+ *  worker, the grid's image loads cost the main thread 0.71-1.00 ms each and now and then
+ *  3-10 ms; with data: URLs 0.62-0.90 ms, and the longest task of a fill-in after a scroll was
+ *  16-32 ms against 31-41 ms (traced, 5 alternating runs each). Registering a blob URL on the
+ *  main thread cost more still: about 1 ms a thumbnail. */
 function dataUrl(bytes: Uint8Array, mime: string): string {
   return `data:${mime};base64,${base64(bytes)}`;
 }
 
-/** Loads samples [start, start + count) with an image URL per thumbnail. */
+/** Loads samples [start, start + count) with a data: URL per thumbnail. */
 export async function loadPage(
   client: Api,
   start: number,
   count: number,
   withImages: boolean,
   signal: AbortSignal,
-  imageUrls: ImageUrls = "blob",
 ): Promise<PageResult> {
   const res = await client.getDataSamples(
     { startIndex: start, recordsCnt: count, includeRawData: withImages, resizeWidth: THUMB_PX, resizeHeight: THUMB_PX },
     { signal },
   );
-  return pageFromResponse(res, imageUrls);
+  return pageFromResponse(res);
 }
 
-/** A GetDataSamples answer as a grid page: Samples, and an image URL per thumbnail. */
-export function pageFromResponse(res: DataSamplesResponse, imageUrls: ImageUrls): PageResult {
+/** A GetDataSamples answer as a grid page: Samples, and a data: URL per thumbnail. */
+export function pageFromResponse(res: DataSamplesResponse): PageResult {
   if (!res.success && res.dataRecords.length === 0) {
     // The server says the slice is empty: treat it as the end of the view rather than an error.
     return { samples: [], urls: [], viewCount: Number(res.viewCount) || undefined };
   }
   const samples = res.dataRecords.map(parseRecord);
-  const urls = samples.map((s) => {
-    if (!s.image) return "";
-    if (imageUrls === "data") return dataUrl(s.image.bytes, s.image.mime);
-    return URL.createObjectURL(new Blob([s.image.bytes as BlobPart], { type: s.image.mime }));
-  });
+  const urls = samples.map((s) => (s.image ? dataUrl(s.image.bytes, s.image.mime) : ""));
   return { samples, urls, viewCount: res.viewCount > 0n ? Number(res.viewCount) : undefined };
 }
 
