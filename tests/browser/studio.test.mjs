@@ -7,7 +7,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import os from "node:os";
 import { Server, launchBrowser, shot, until, isTraining, sampleFlags, thumbIn, gridScreenFilled, waitForMark } from "./harness.mjs";
-import { startStallMeter } from "./stallmeter.mjs";
+import { machineDuring, startStallMeter } from "./stallmeter.mjs";
 
 const TAG = "e2e-hard";
 /** `WL_STUDIO_HOLD=off` (passed on to the server): the baseline run, without the Studio's holds. */
@@ -180,8 +180,8 @@ describe("Studio in a browser", { timeout: 240000 }, () => {
     await new Promise((r) => setTimeout(r, 300));
     const total = (await counts()).all;
     assert.ok(total >= 1000, `the demo should have thousands of samples, has ${total}`);
-    // The machine's own stalls over the same span: a long task that one overlaps was not only
-    // the page's doing.
+    // The machine's own stalls and its CPUs' steal time over the same span: a long task they
+    // overlap was not only the page's doing.
     const meter = startStallMeter();
     const result = await page.evaluate(async () => {
       const longTasks = [];
@@ -247,13 +247,17 @@ describe("Studio in a browser", { timeout: 240000 }, () => {
       }),
     );
     const machine = await meter.stop();
-    const stalls = machine.stalls.map(([wall, d]) => [Math.round(wall - result.wallStart), d]);
-    const stalledDuring = (t, d) => Math.round(stalls.reduce((sum, [s, len]) => sum + Math.max(0, Math.min(t + d, s + len) - Math.max(t, s)), 0));
+    const fromStart = (wall) => Math.round(wall - result.wallStart);
     metrics.max_long_task_ms = result.maxLong;
     metrics.long_tasks = result.count;
-    metrics.long_task_at = result.tasks.map(([t, d]) => `${t}+${Math.round(d)}(machine stalled ${stalledDuring(t, d)})`).join(",");
-    metrics.machine_stalls = stalls.map(([s, d]) => `${s}+${Math.round(d)}`).join(",");
-    metrics.steal_ms = machine.stealMs ?? "n/a";
+    metrics.long_task_at = result.tasks
+      .map(([t, d]) => {
+        const { stalled, stolen } = machineDuring(machine, result.wallStart + t, d);
+        return `${t}+${Math.round(d)}(meter stalled ${stalled}, steal ${stolen})`;
+      })
+      .join(",");
+    metrics.machine_stalls = machine.stalls.map(([wall, d]) => `${fromStart(wall)}+${Math.round(d)}`).join(",");
+    metrics.steal_ms = machine.stealMs;
     metrics.long_frames = result.frames;
     metrics.scroll_steps = result.steps;
     metrics.scroll_ms = result.ms;
