@@ -39,11 +39,11 @@ export function base64(bytes: Uint8Array): string {
 }
 
 /** A thumbnail as an image URL. A data: URL, not a blob URL: an <img> loads a data: URL in the
- *  page's own process, and a blob URL through the browser process. With blob URLs, made in the
- *  worker, the grid's image loads cost the main thread 0.71-1.00 ms each and now and then
- *  3-10 ms; with data: URLs 0.62-0.90 ms, and the longest task of a fill-in after a scroll was
- *  16-32 ms against 31-41 ms (traced, 5 alternating runs each). Registering a blob URL on the
- *  main thread cost more still: about 1 ms a thumbnail. */
+ *  page's own process, and a blob URL through the browser process. Traced over the browser
+ *  test's scroll, 5 alternating runs each: a load cost the main thread 0.71-1.00 ms with blob
+ *  URLs made in the worker (3 loads took over 5 ms) and 0.62-0.90 ms with data: URLs (1 did),
+ *  and the longest task of the fill-in after the scroll was 31-41 ms against 16-32 ms.
+ *  Registering a blob URL on the main thread cost more still: about 1 ms a thumbnail. */
 function dataUrl(bytes: Uint8Array, mime: string): string {
   return `data:${mime};base64,${base64(bytes)}`;
 }
