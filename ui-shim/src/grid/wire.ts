@@ -42,10 +42,10 @@ export function base64(bytes: Uint8Array): string {
  *  page's own process, and a blob URL through the browser process. Traced over the browser
  *  test's scroll, 5 alternating runs each: a load cost the main thread 0.71-1.00 ms with blob
  *  URLs made in the worker (3 loads took over 5 ms) and 0.62-0.90 ms with data: URLs (1 did),
- *  and the longest task of the fill-in after the scroll was 31-41 ms against 16-32 ms. A later
- *  batch of 10 runs with data: URLs had 0-6 loads over 5 ms a run (one of 37 ms): on a busy
- *  machine either kind of load stalls now and then. Registering a blob URL on the main thread
- *  cost more still: about 1 ms a thumbnail. */
+ *  and the longest task of the fill-in after the scroll was 31-41 ms against 16-32 ms. A rerun,
+ *  3 alternating runs each: 0.95-1.21 ms a load (3 over 5 ms) against 0.77-0.96 ms (none).
+ *  On a machine loaded further by two more demo servers, data: URL loads stalled too, up to
+ *  37 ms. Registering a blob URL on the main thread cost more still: about 1 ms a thumbnail. */
 function dataUrl(bytes: Uint8Array, mime: string): string {
   return `data:${mime};base64,${base64(bytes)}`;
 }
