@@ -227,13 +227,16 @@ impl ServeArgs {
 }
 
 /// Logs to stderr at the level `WL_LOG` names (an `EnvFilter`, default `info`); the CLI and
-/// the desktop app share it. A second call is a no-op.
+/// the desktop app share it. A second call is a no-op. A closed stderr loses the log, nothing
+/// more: by default the subscriber reports a failed write with `eprintln!`, which panics when
+/// stderr is a pipe whose reader has gone.
 pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("WL_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .log_internal_errors(false)
         .try_init();
 }
 
@@ -256,11 +259,17 @@ pub fn main() -> anyhow::Result<()> {
 }
 
 fn print_audit(log_dir: &std::path::Path, count: usize) -> anyhow::Result<()> {
+    use std::io::Write;
     let path = log_dir.join(crate::audit::AuditLog::FILE_NAME);
     let entries = crate::audit::tail(&path, count)
         .with_context(|| format!("cannot read {}", path.display()))?;
+    let mut stdout = std::io::stdout().lock();
     for entry in entries {
-        println!("{}", serde_json::to_string(&entry)?);
+        match writeln!(stdout, "{}", serde_json::to_string(&entry)?) {
+            // The reader left (`weightslab audit | head`): nothing more to print.
+            Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
+            result => result?,
+        }
     }
     Ok(())
 }
@@ -280,6 +289,9 @@ fn run_server(args: ServeArgs) -> anyhow::Result<()> {
 
 /// Builds the experiment, serves until SIGINT/SIGTERM, then drains and flushes.
 pub async fn serve_until_signal(config: Config, progress: bool) -> anyhow::Result<()> {
+    // Listened for from here on: a SIGTERM while the experiment starts stops the server as soon
+    // as it runs, instead of killing the process with nothing flushed.
+    let stop_requested = stop_signals();
     std::fs::create_dir_all(&config.server.log_dir)
         .with_context(|| format!("cannot create log dir {}", config.server.log_dir.display()))?;
     let log_dir = config.server.log_dir.clone();
@@ -301,14 +313,14 @@ pub async fn serve_until_signal(config: Config, progress: bool) -> anyhow::Resul
     } else {
         config.server.host.to_string()
     };
-    println!(
+    announce(&format!(
         "weightslab listening on {scheme}://{shown_host}:{} (gRPC, gRPC-Web and the Studio)",
         server.local_addr().port()
-    );
+    ));
     let progress_bar = progress.then(|| crate::progress::spawn(experiment.clone()));
     let stopper = server.stopper();
     tokio::spawn(async move {
-        wait_for_signal().await;
+        stop_requested.await;
         tracing::info!("shutdown requested: draining in-flight calls");
         let _ = stopper.send(true);
     });
@@ -322,24 +334,41 @@ pub async fn serve_until_signal(config: Config, progress: bool) -> anyhow::Resul
     Ok(())
 }
 
-async fn wait_for_signal() {
+/// Resolves on the first SIGINT or SIGTERM sent after this call (Ctrl-C where there are no Unix
+/// signals). The handlers are registered when it is called, not when it is first polled.
+fn stop_signals() -> impl std::future::Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        let mut terminate = match signal(SignalKind::terminate()) {
-            Ok(stream) => stream,
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-                return;
+        let terminate = signal(SignalKind::terminate());
+        let interrupt = signal(SignalKind::interrupt());
+        async move {
+            match (terminate, interrupt) {
+                (Ok(mut terminate), Ok(mut interrupt)) => {
+                    tokio::select! {
+                        _ = terminate.recv() => {}
+                        _ = interrupt.recv() => {}
+                    }
+                }
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
             }
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = terminate.recv() => {}
         }
     }
     #[cfg(not(unix))]
-    {
+    async {
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Prints one line for the person or program that started the server. Their stdout may be
+/// gone (a launcher that closed it, a pipe whose reader left): the server goes on regardless,
+/// and the line goes to the log instead.
+fn announce(line: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(error) = writeln!(stdout, "{line}").and_then(|()| stdout.flush()) {
+        tracing::info!(stdout = %error, "{line}");
     }
 }

@@ -117,7 +117,7 @@ export class Server {
     this.output = "";
     this.proc = spawn(cmd, [...pre, "serve", "--port", String(this.port), "--log-dir", this.logDir, ...this.extraArgs], {
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? "warn", ...(this.token ? { GRPC_AUTH_TOKEN: this.token } : {}) },
+      env: { ...process.env, WL_LOG: process.env.WL_LOG ?? "warn", ...(this.token ? { GRPC_AUTH_TOKEN: this.token } : {}) },
     });
     const keep = (d) => {
       this.output = (this.output + d.toString()).slice(-20000);

@@ -212,3 +212,64 @@ async fn a_crash_while_saving_a_checkpoint_leaves_the_previous_one_loadable() {
     second.child.kill().unwrap();
     second.child.wait().unwrap();
 }
+
+/// A launcher may close the server's stdout and stderr (or its reader may exit): the server
+/// must go on serving, and still stop cleanly on SIGTERM.
+#[tokio::test]
+async fn a_server_whose_output_pipes_are_closed_keeps_serving_and_stops_cleanly() {
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wl-e2e-server"))
+        .args(["serve", "--host", "127.0.0.1", "--port", &port.to_string()])
+        .args([
+            "--start-paused",
+            "--no-progress",
+            "--thumbnails",
+            "cpu",
+            "--log-dir",
+        ])
+        .arg(dir.path())
+        .env("WL_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Both readers leave at once, long before the server has anything to say.
+    drop(child.stdout.take());
+    drop(child.stderr.take());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let mut api = loop {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server did not take calls within 2 minutes"
+        );
+        if let Some(code) = child.try_wait().unwrap() {
+            panic!("the server exited with {code} once its output pipes closed");
+        }
+        match ExperimentServiceClient::connect(format!("http://127.0.0.1:{port}")).await {
+            Ok(api) => break api,
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+        }
+    };
+    // The server writes its listening line as it starts taking calls: whether that write hurt it
+    // shows in the exit code below.
+    tag(&mut api, "piped", &["3"]).await;
+    assert_eq!(count(&mut api, "tag:piped").await, 1);
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the server still runs after writing to closed pipes"
+    );
+    let status = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = child.wait().unwrap();
+    assert_eq!(exit.code(), Some(0), "clean exit on SIGTERM");
+}
