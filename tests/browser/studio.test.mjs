@@ -16,7 +16,7 @@ const HOLD_SWITCH = '[data-action="hold-while-browsing"]';
 let server;
 let browser;
 let page;
-const metrics = { first_grid_paint_ms: NaN, max_long_task_ms: NaN, long_tasks: NaN, scroll_steps: NaN, scroll_ms: NaN, held_ms: NaN, long_task_at: "", long_frames: "", machine_stalls: "", steal_ms: NaN };
+const metrics = { first_grid_paint_ms: NaN, max_long_task_ms: NaN, long_tasks: NaN, scroll_steps: NaN, scroll_ms: NaN, held_ms: NaN, long_task_at: "", long_frames: "", machine_stalls: "", steal_ms: NaN, cell_moves: "" };
 
 async function openStudio() {
   page = await browser.newPage({ viewport: { width: 1600, height: 960 } });
@@ -63,7 +63,7 @@ describe("Studio in a browser", { timeout: 240000 }, () => {
     await server?.dispose();
     console.log(
       `studio-metrics: first_grid_paint_ms=${metrics.first_grid_paint_ms.toFixed(0)} max_long_task_ms=${metrics.max_long_task_ms.toFixed(0)}` +
-        ` long_tasks=${metrics.long_tasks} scroll_steps=${metrics.scroll_steps} scroll_ms=${metrics.scroll_ms.toFixed(0)} training_held_ms=${metrics.held_ms.toFixed(0)} long_task_at=[${metrics.long_task_at}] long_frames=[${metrics.long_frames}] machine_stalls=[${metrics.machine_stalls}] steal_ms=${metrics.steal_ms} cpus=${os.cpus().length} load1=${os.loadavg()[0].toFixed(1)}`,
+        ` long_tasks=${metrics.long_tasks} scroll_steps=${metrics.scroll_steps} cell_moves=${metrics.cell_moves} scroll_ms=${metrics.scroll_ms.toFixed(0)} training_held_ms=${metrics.held_ms.toFixed(0)} long_task_at=[${metrics.long_task_at}] long_frames=[${metrics.long_frames}] machine_stalls=[${metrics.machine_stalls}] steal_ms=${metrics.steal_ms} cpus=${os.cpus().length} load1=${os.loadavg()[0].toFixed(1)}`,
     );
   });
 
@@ -204,6 +204,12 @@ describe("Studio in a browser", { timeout: 240000 }, () => {
       }
       const el = document.querySelector(".grid-scroll");
       const frame = () => new Promise((r) => requestAnimationFrame(() => r()));
+      // Cells moved to new places: in a fling they stay put and the skeleton flies past.
+      let cellMoves = 0;
+      const moves = new MutationObserver((records) => {
+        for (const r of records) if (r.target.classList?.contains("cell")) cellMoves++;
+      });
+      moves.observe(el, { subtree: true, attributes: true, attributeFilter: ["style"] });
       let steps = 0;
       const started = performance.now();
       window.__wlScrollStart = started;
@@ -213,8 +219,14 @@ describe("Studio in a browser", { timeout: 240000 }, () => {
         await frame();
         steps++;
       }
-      return { steps, ms: performance.now() - started, wallStart: performance.timeOrigin + started };
+      const ms = performance.now() - started;
+      moves.disconnect();
+      const cellsOnScreen = document.querySelectorAll(".cell:not([style*='display: none'])").length;
+      const skeleton = getComputedStyle(el.querySelector(".grid-spacer")).backgroundImage;
+      return { steps, ms, wallStart: performance.timeOrigin + started, cellMoves, cellsOnScreen, skeleton };
     });
+    // The skeleton the grid shows in a fling is drawn once the page is idle after load.
+    assert.match(result.skeleton, /^url\("data:image\/svg\+xml,/, "the grid's background holds the fling skeleton");
     // The last pages arrive after the scroll stops; their decoding is measured too.
     await until("the cells at the end of the grid to load", () => gridScreenFilled(page), 30000);
     await new Promise((r) => setTimeout(r, 500));
@@ -260,6 +272,7 @@ describe("Studio in a browser", { timeout: 240000 }, () => {
     metrics.steal_ms = machine.stealMs;
     metrics.long_frames = result.frames;
     metrics.scroll_steps = result.steps;
+    metrics.cell_moves = `${result.cellMoves} (${result.cellsOnScreen} cells)`;
     metrics.scroll_ms = result.ms;
     assert.ok(result.steps > 10, `the scroll should take many steps, took ${result.steps}`);
     await shot(page, "06-scrolled-to-end");

@@ -56,8 +56,12 @@ function boot(): void {
   grid.prime();
   const firstCounts = gridPainted.then(() => query.refreshCounts());
   void gridPainted.then(() => {
-    // Spare cells for the rows a first scroll adds, made while the page is idle.
-    const spareCells = () => grid.prewarm(2);
+    // Spare cells for the rows a first scroll adds, and the fling skeleton, made while the page
+    // is idle.
+    const spareCells = () => {
+      grid.prewarm(2);
+      grid.prepareSkeleton();
+    };
     if ("requestIdleCallback" in window) requestIdleCallback(spareCells, { timeout: 2000 });
     else setTimeout(spareCells, 300);
     startHeartbeat();

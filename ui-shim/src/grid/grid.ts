@@ -12,6 +12,7 @@ import { setDiscarded, tagSamples, untagSamples } from "./edits";
 import { lossColor, splitColor } from "./colors";
 import { ImagePacer } from "./imagepacer";
 import { FillBudget } from "./fillbudget";
+import { skeletonTile } from "./skeleton";
 import type { Sample } from "./records";
 
 /** Cell widths a person can pick from: dense for scanning, large for judging one image. */
@@ -37,6 +38,12 @@ const SETTLE_MS = 120;
  *  fling: nobody reads cells flying past at that speed, so they stay "loading" until it slows. A
  *  single jump (Page Down) is not one, and shows the read-ahead at once. */
 const FLING_GAP_MS = 100;
+
+/** Runs `task` when the page is idle (within 2 s), or soon where idle callbacks are missing. */
+function whenIdle(task: () => void): void {
+  if ("requestIdleCallback" in window) requestIdleCallback(task, { timeout: 2000 });
+  else setTimeout(task, 300);
+}
 
 interface CellEl {
   root: HTMLDivElement;
@@ -91,6 +98,13 @@ export class Grid {
    *  scroll counts as a fling (see FLING_GAP_MS). */
   private lastLeap = -Infinity;
   private flingUntil = 0;
+  /** The skeleton tile on the grid's background for the current layout: loading cells, drawn
+   *  under the cells (see prepareSkeleton). Undefined until measured from a cell, "" when there
+   *  was none to measure. */
+  private skeleton: string | undefined;
+  /** The layout the skeleton was drawn for: cell size and columns. */
+  private skeletonFits = "";
+  private skeletonQueued = false;
   /** Told to the bus: a person is scrolling (until the scroll has rested SETTLE_MS). */
   private scrolling = false;
   /** A person scrolled and the cells on screen are not all filled in yet ("shown" is due). */
@@ -226,6 +240,14 @@ export class Grid {
     this.cellH = this.cellW + META_H[this.size];
     const rows = Math.ceil(this.total / this.cols);
     this.spacer.style.height = `${rows * this.cellH}px`;
+    // The skeleton covers whole rows only: a last row that is not full has no tiles.
+    this.spacer.style.paddingBottom = this.total % this.cols ? `${this.cellH}px` : "";
+    const skeletonFits = `${this.cellW}x${this.cellH}x${this.cols}`;
+    if (skeletonFits !== this.skeletonFits) {
+      this.skeletonFits = skeletonFits;
+      this.skeleton = undefined;
+      this.spacer.style.backgroundImage = "";
+    }
     this.empty.style.display = this.total === 0 && state.conn === "online" ? "flex" : "none";
     for (const c of this.active.values()) this.position(c);
     this.schedule();
@@ -250,6 +272,14 @@ export class Grid {
     const { firstRow, lastRow } = this.visibleRows();
     const first = firstRow * this.cols;
     const last = Math.min(this.total - 1, (lastRow + 1) * this.cols - 1);
+    // In a fling, the cells stay where they were and the grid's background shows loading cells
+    // flying past: moving a screen of cells and turning them to "loading" was most of each
+    // frame's style, layout and paint work, for cells nobody can read at that speed.
+    const flinging = performance.now() < this.flingUntil;
+    if (flinging && this.skeleton) {
+      this.afterRender(first, last);
+      return;
+    }
     // Cells that scrolled out are handed straight to the indices that scrolled in, so a scroll
     // step only rewrites their content and transform: no show/hide churn, no new nodes.
     const free: CellEl[] = [];
@@ -262,7 +292,7 @@ export class Grid {
     // Loading cells are filled in a few per frame: a whole screen at once (its pages landing
     // after a scroll) made one long task of the style, layout and paint work; the rest show
     // "loading" a frame more. How many follows what the last filling frame cost.
-    const budget = performance.now() < this.flingUntil ? 0 : this.fillBudget.take(frameStart);
+    const budget = flinging ? 0 : this.fillBudget.take(frameStart);
     let fills = budget;
     let deferred = false;
     for (let i = first; i <= last; i++) {
@@ -289,6 +319,11 @@ export class Grid {
     for (const c of free) this.release(c);
     if (fills < budget) this.fillBudget.filled(frameStart);
     if (deferred) this.schedule();
+    this.afterRender(first, last);
+  }
+
+  /** What each frame does after the cells: page requests, and the scrolling and shown news. */
+  private afterRender(first: number, last: number): void {
     // One extra screen of prefetch in the scroll direction keeps scrolling from showing blanks.
     const screen = Math.ceil(this.viewH / this.cellH) * this.cols;
     const moving = performance.now() - this.lastScroll < SETTLE_MS;
@@ -301,12 +336,46 @@ export class Grid {
       this.catchingUp = false;
       bus.emit("shown", undefined);
     }
+    // A skeleton missing for this layout is drawn when the page is next idle (main.ts asks for
+    // the first one after the first screen).
+    if (!moving && this.firstPaintMarked && this.skeleton === undefined && !this.skeletonQueued && this.active.size > 0) {
+      this.skeletonQueued = true;
+      whenIdle(() => {
+        this.skeletonQueued = false;
+        this.prepareSkeleton();
+      });
+    }
     if (moving && this.settleTimer === undefined) {
       this.settleTimer = setTimeout(() => {
         this.settleTimer = undefined;
         this.schedule();
       }, SETTLE_MS);
     }
+  }
+
+  /** Draws the skeleton of loading cells on the grid's background, under the cells, where it
+   *  shows only while cells are away: in a fling, the cells stay where they were and the
+   *  skeleton flies past. Its tile is measured from a cell's thumbnail box, so a cell must be on
+   *  screen. Call it when the page is idle: the frame that first paints it was 20 ms dearer in a
+   *  trace, and a long task when that frame was a fling's first. */
+  prepareSkeleton(): void {
+    if (this.skeleton !== undefined) return;
+    const cell = this.active.values().next().value;
+    const thumb = cell?.thumb;
+    if (!thumb || thumb.offsetHeight === 0) return;
+    this.skeleton = skeletonTile({
+      cellW: this.cellW,
+      cellH: this.cellH,
+      thumbLeft: thumb.offsetLeft,
+      thumbTop: thumb.offsetTop,
+      thumbW: thumb.offsetWidth,
+      thumbH: thumb.offsetHeight,
+    });
+    const style = this.spacer.style;
+    style.backgroundImage = this.skeleton;
+    style.backgroundSize = `${this.cellW}px ${this.cellH}px`;
+    // Whole columns only: the sliver left at the right edge (under a pixel per column) stays bare.
+    style.width = `${this.cellW * this.cols}px`;
   }
 
   /** Every cell on screen is filled in, with its thumbnail where its sample has one (a dataset
