@@ -60,3 +60,9 @@ export function debounce<A extends unknown[]>(fn: (...a: A) => void, ms: number)
     timer = setTimeout(() => fn(...a), ms);
   };
 }
+
+/** Runs `task` when the page is idle (within 2 s), or soon where idle callbacks are missing. */
+export function whenIdle(task: () => void): void {
+  if ("requestIdleCallback" in window) requestIdleCallback(task, { timeout: 2000 });
+  else setTimeout(task, 300);
+}

@@ -1,7 +1,7 @@
 //! Studio entry point: lays out the panels and starts the heartbeat, counts and plot polling.
 
 import "./styles.css";
-import { h } from "./dom";
+import { h, whenIdle } from "./dom";
 import { api } from "./api";
 import { mountToasts, attempt } from "./toast";
 import { bus, gridPainted, state } from "./store";
@@ -56,14 +56,8 @@ function boot(): void {
   grid.prime();
   const firstCounts = gridPainted.then(() => query.refreshCounts());
   void gridPainted.then(() => {
-    // Spare cells for the rows a first scroll adds, and the fling skeleton, made while the page
-    // is idle.
-    const spareCells = () => {
-      grid.prewarm(2);
-      grid.prepareSkeleton();
-    };
-    if ("requestIdleCallback" in window) requestIdleCallback(spareCells, { timeout: 2000 });
-    else setTimeout(spareCells, 300);
+    // Spare cells for the rows a first scroll adds, made while the page is idle.
+    whenIdle(() => grid.prewarm(2));
     startHeartbeat();
     plots.start();
     void attempt("Reading metadata columns", () => api.getMetaData({ startIndex: 0, recordsCnt: 0 })).then((m) => {

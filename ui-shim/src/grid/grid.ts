@@ -1,7 +1,7 @@
 //! The sample grid: a virtualised, recycled set of cells over the page cache, with selection
 //! (click, shift-click, ctrl-click, drag), keyboard commands and the context menu.
 
-import { h, fmtNum } from "../dom";
+import { h, fmtNum, whenIdle } from "../dom";
 import { contextMenu, promptText } from "../dialog";
 import { attempt, toast } from "../toast";
 import { describeError, isAuthError } from "../api";
@@ -38,12 +38,6 @@ const SETTLE_MS = 120;
  *  fling: nobody reads cells flying past at that speed, so they stay "loading" until it slows. A
  *  single jump (Page Down) is not one, and shows the read-ahead at once. */
 const FLING_GAP_MS = 100;
-
-/** Runs `task` when the page is idle (within 2 s), or soon where idle callbacks are missing. */
-function whenIdle(task: () => void): void {
-  if ("requestIdleCallback" in window) requestIdleCallback(task, { timeout: 2000 });
-  else setTimeout(task, 300);
-}
 
 interface CellEl {
   root: HTMLDivElement;
@@ -240,7 +234,11 @@ export class Grid {
     this.cellH = this.cellW + META_H[this.size];
     const rows = Math.ceil(this.total / this.cols);
     this.spacer.style.height = `${rows * this.cellH}px`;
-    // The skeleton covers whole rows only: a last row that is not full has no tiles.
+    // The fling skeleton's tiles (see prepareSkeleton) repeat over whole cells: whole columns
+    // (the sliver left at the right edge, under a pixel per column, stays bare) and whole rows
+    // (a last row that is not full has no tiles).
+    this.spacer.style.width = `${this.cellW * this.cols}px`;
+    this.spacer.style.backgroundSize = `${this.cellW}px ${this.cellH}px`;
     this.spacer.style.paddingBottom = this.total % this.cols ? `${this.cellH}px` : "";
     const skeletonFits = `${this.cellW}x${this.cellH}x${this.cols}`;
     if (skeletonFits !== this.skeletonFits) {
@@ -336,15 +334,9 @@ export class Grid {
       this.catchingUp = false;
       bus.emit("shown", undefined);
     }
-    // A skeleton missing for this layout is drawn when the page is next idle (main.ts asks for
-    // the first one after the first screen).
-    if (!moving && this.firstPaintMarked && this.skeleton === undefined && !this.skeletonQueued && this.active.size > 0) {
-      this.skeletonQueued = true;
-      whenIdle(() => {
-        this.skeletonQueued = false;
-        this.prepareSkeleton();
-      });
-    }
+    // A skeleton missing for this layout (a resize, a new cell size) is drawn when the page is
+    // next idle.
+    if (!moving) this.queueSkeleton();
     if (moving && this.settleTimer === undefined) {
       this.settleTimer = setTimeout(() => {
         this.settleTimer = undefined;
@@ -358,7 +350,7 @@ export class Grid {
    *  skeleton flies past. Its tile is measured from a cell's thumbnail box, so a cell must be on
    *  screen. Call it when the page is idle: the frame that first paints it was 20 ms dearer in a
    *  trace, and a long task when that frame was a fling's first. */
-  prepareSkeleton(): void {
+  private prepareSkeleton(): void {
     if (this.skeleton !== undefined) return;
     const cell = this.active.values().next().value;
     const thumb = cell?.thumb;
@@ -371,11 +363,18 @@ export class Grid {
       thumbW: thumb.offsetWidth,
       thumbH: thumb.offsetHeight,
     });
-    const style = this.spacer.style;
-    style.backgroundImage = this.skeleton;
-    style.backgroundSize = `${this.cellW}px ${this.cellH}px`;
-    // Whole columns only: the sliver left at the right edge (under a pixel per column) stays bare.
-    style.width = `${this.cellW * this.cols}px`;
+    this.spacer.style.backgroundImage = this.skeleton;
+  }
+
+  /** Asks for the skeleton when the page is next idle, once the first screen has painted (not
+   *  before: that frame is one of the measured numbers), if this layout has none yet. */
+  private queueSkeleton(): void {
+    if (!this.firstPaintMarked || this.skeleton !== undefined || this.skeletonQueued || this.active.size === 0) return;
+    this.skeletonQueued = true;
+    whenIdle(() => {
+      this.skeletonQueued = false;
+      this.prepareSkeleton();
+    });
   }
 
   /** Every cell on screen is filled in, with its thumbnail where its sample has one (a dataset
@@ -433,6 +432,7 @@ export class Grid {
         this.firstPaintMarked = true;
         performance.mark("wl-first-grid-paint");
         bus.emit("painted", undefined);
+        this.queueSkeleton();
       }
     });
     this.spacer.append(root);
