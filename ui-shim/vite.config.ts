@@ -14,7 +14,7 @@ export default defineConfig({
     reportCompressedSize: false,
     chunkSizeWarningLimit: 400,
   },
-  // The grid's page worker (src/grid/pageworker.ts) is a module worker of its own.
+  // The Studio's worker (src/worker/worker.ts) is a module worker of its own.
   worker: { format: "es" },
   server: {
     proxy: {

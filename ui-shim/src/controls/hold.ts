@@ -3,10 +3,11 @@
 //! needs to draw smoothly. A switch in the grid's status line turns it off (remembered in this
 //! browser); the server may also have it off.
 
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code } from "@connectrpc/connect";
 import { h } from "../dom";
-import { studioApi } from "../api";
 import { bus, state } from "../store";
+import type { HoldOutcome } from "./holdcalls";
+import { holdLine, type HoldLine } from "./holdline";
 
 const KEY = "weightslab.holdWhileBrowsing";
 /** Each request holds this long, so a slow answer never lets the hold lapse mid-scroll. */
@@ -38,14 +39,17 @@ function save(on: boolean): void {
 export class BrowseHold {
   readonly el: HTMLLabelElement;
   private box: HTMLInputElement;
-  private renew: ReturnType<typeof setInterval> | undefined;
+  /** A scroll is on: holds are renewed until the screen is filled in (see start and finish). */
+  private browsing = false;
+  /** The line renews holds now: while browsing, and training wants them. */
+  private renewing = false;
   private catchUp: ReturnType<typeof setTimeout> | undefined;
-  private inFlight = false;
-  /** When the last hold went out: the pointer renews at most every RENEW_MS, and a scroll
-   *  that starts within a running hold sends no new one at once. */
+  /** When the last hold went out from here: the pointer renews at most every RENEW_MS, and a
+   *  scroll that starts within a running hold sends no new one at once. */
   private lastSent = -Infinity;
   /** False once the server turned out to have no StudioService (another WeightsLab server). */
   private offered = true;
+  private line: HoldLine = holdLine((outcome) => this.hear(outcome));
 
   /** `grid`: the element whose pointer movements announce a scroll that may follow. */
   constructor(grid: HTMLElement) {
@@ -53,12 +57,16 @@ export class BrowseHold {
     this.box.checked = saved();
     this.box.addEventListener("change", () => {
       save(this.box.checked);
+      this.sync();
       if (!this.box.checked) this.send(0);
     });
     this.el = h("label", { class: "hold-switch" }, this.box, "Hold training while I browse");
     this.describe(null);
     bus.on("scrolling", (on) => (on ? this.start() : this.stop()));
     bus.on("shown", () => this.finish());
+    // Training paused, or the server went away, mid-scroll: the renewals stop until it comes back.
+    bus.on("hps", () => this.sync());
+    bus.on("conn", () => this.sync());
     // A pointer moving over the grid comes before the wheel: holding already then spares the
     // scroll's first frames the wait for the trainer's step in flight.
     grid.addEventListener("pointermove", () => this.intent(), { passive: true });
@@ -66,7 +74,7 @@ export class BrowseHold {
 
   /** A short hold that runs out by itself, renewed at most every RENEW_MS while the pointer moves. */
   private intent(): void {
-    if (this.renew !== undefined || performance.now() - this.lastSent < RENEW_MS || !this.wanted()) return;
+    if (this.browsing || performance.now() - this.lastSent < RENEW_MS || !this.wanted()) return;
     this.send(HOLD_MS);
   }
 
@@ -77,63 +85,65 @@ export class BrowseHold {
   private start(): void {
     clearTimeout(this.catchUp);
     this.catchUp = undefined;
-    if (!this.wanted() || this.renew !== undefined) return;
-    // The scroll event runs in the frame that draws the scroll: a hold still running from the
-    // pointer is renewed by the interval, and a new one goes out in a task of its own.
-    if (performance.now() - this.lastSent >= RENEW_MS) {
-      setTimeout(() => {
-        if (this.wanted()) this.send(HOLD_MS);
-      }, 0);
-    }
-    this.renew = setInterval(() => {
-      if (this.wanted()) this.send(HOLD_MS);
-    }, RENEW_MS);
+    if (this.browsing) return;
+    this.browsing = true;
+    this.sync();
+  }
+
+  /** Starts or stops the line's renewals to match: browsing, and holds wanted. A hold still
+   *  running from the pointer is renewed on time; otherwise the first goes out at once. */
+  private sync(): void {
+    const want = this.browsing && this.wanted();
+    if (want === this.renewing) return;
+    this.renewing = want;
+    if (want) {
+      const now = performance.now() - this.lastSent >= RENEW_MS;
+      if (now) this.lastSent = performance.now();
+      this.line.renew(HOLD_MS, RENEW_MS, now);
+    } else this.line.stopRenewing();
   }
 
   /** The scroll rested: keep holding until the grid has filled in the screen ("shown"). */
   private stop(): void {
-    if (this.renew === undefined) return;
+    if (!this.browsing) return;
     clearTimeout(this.catchUp);
     this.catchUp = setTimeout(() => this.finish(), CATCH_UP_MAX_MS);
   }
 
   /** The screen is filled in (or the catch-up ran out): a last short hold, then training goes on. */
   private finish(): void {
-    if (this.renew === undefined) return;
-    clearInterval(this.renew);
+    if (!this.browsing) return;
     clearTimeout(this.catchUp);
-    this.renew = undefined;
     this.catchUp = undefined;
+    this.browsing = false;
+    this.sync();
     if (this.wanted()) this.send(TAIL_MS);
   }
 
-  /** Best effort: a lost hint costs a little smoothness, never a message in a person's way. */
+  /** Best effort: a lost hint costs a little smoothness, never a message in a person's way. A
+   *  pointer's hold is skipped while a call is on its way; a release or a tail always goes out. */
   private send(holdMs: number): void {
-    // A renewal may skip while one is on its way; a release or a tail always goes out.
-    if (this.inFlight && holdMs === HOLD_MS) return;
-    this.inFlight = true;
     this.lastSent = performance.now();
-    studioApi
-      .holdTraining({ holdMs })
-      .then((reply) => {
-        if (!reply.held && holdMs > 0 && reply.message) {
-          // The server has holds switched off: say so on the switch instead of asking again.
-          this.box.checked = false;
-          this.box.disabled = true;
-          this.el.title = reply.message;
-          return;
-        }
-        this.describe(reply.heldSecondsTotal);
-      })
-      .catch((err: unknown) => {
-        if (err instanceof ConnectError && err.code === Code.Unimplemented) {
-          this.offered = false;
-          this.el.hidden = true;
-        }
-      })
-      .finally(() => {
-        this.inFlight = false;
-      });
+    void this.line.once(holdMs, holdMs === HOLD_MS).then((outcome) => {
+      if ("reply" in outcome && (outcome.reply.held || holdMs === 0 || !outcome.reply.message)) {
+        this.describe(outcome.reply.heldSecondsTotal);
+      } else this.hear(outcome);
+    });
+  }
+
+  /** What a hold's outcome tells the switch: the server has holds off, or has no StudioService. */
+  private hear(outcome: HoldOutcome): void {
+    if ("reply" in outcome && !outcome.reply.held && outcome.reply.message) {
+      // The server has holds switched off: say so on the switch instead of asking again.
+      this.box.checked = false;
+      this.box.disabled = true;
+      this.el.title = outcome.reply.message;
+      this.sync();
+    } else if ("code" in outcome && outcome.code === Code.Unimplemented) {
+      this.offered = false;
+      this.el.hidden = true;
+      this.sync();
+    }
   }
 
   private describe(heldSeconds: number | null): void {

@@ -1,8 +1,7 @@
-//! One grid page over the wire, as the page worker (or the main thread where there is no
+//! One grid page over the wire, as the Studio's worker (or the main thread where there is no
 //! worker) loads it: the GetDataSamples call, the records turned into Samples, and one image
-//! URL per thumbnail. Also the message shapes between the grid and the worker.
+//! URL per thumbnail.
 
-import { ConnectError } from "@connectrpc/connect";
 import type { Api } from "../client";
 import type { DataSamplesResponse } from "../gen/experiment_service_pb.js";
 import { parseRecord, type Sample } from "./records";
@@ -17,14 +16,6 @@ export interface PageResult {
   urls: string[];
   viewCount?: number;
 }
-
-/** Grid to worker. `token` and `clientId` travel with every call: the token may change. */
-export type ToWorker =
-  | { kind: "fetch"; id: number; start: number; count: number; withImages: boolean; token: string | null; clientId: string }
-  | { kind: "abort"; id: number };
-
-/** Worker to grid: a page, or a failure as a Connect code and message. */
-export type FromWorker = { id: number; page: PageResult } | { id: number; code: number; message: string };
 
 /** `Uint8Array.prototype.toBase64` where the browser has it (Chromium 140+, Safari 18.2+): a
  *  screen of thumbnails took 26 ms through `btoa` and 0.5 ms this way in headless Chromium. */
@@ -74,10 +65,4 @@ export function pageFromResponse(res: DataSamplesResponse): PageResult {
   const samples = res.dataRecords.map(parseRecord);
   const urls = samples.map((s) => (s.image ? dataUrl(s.image.bytes, s.image.mime) : ""));
   return { samples, urls, viewCount: res.viewCount > 0n ? Number(res.viewCount) : undefined };
-}
-
-/** The failure of a call as it crosses to the grid: Connect's code and raw message. */
-export function describeFailure(err: unknown): { code: number; message: string } {
-  const e = ConnectError.from(err);
-  return { code: e.code, message: e.rawMessage };
 }
