@@ -32,7 +32,7 @@ export function saveToken(token: string | null): void {
 
 let currentToken: string | null = loadToken();
 
-/** The token calls go out with now (the grid's page worker sends it along with its own calls). */
+/** The token calls go out with now (the Studio's worker sends it along with its own calls). */
 export function currentAuth(): { token: string | null; clientId: string } {
   return { token: currentToken, clientId };
 }

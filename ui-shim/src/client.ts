@@ -1,6 +1,6 @@
 //! gRPC-Web clients on one origin that send the bearer token and the tab's client id with every
-//! call: the ExperimentService client (the page's own and the grid's page worker share it) and
-//! the client of our StudioService.
+//! call: the ExperimentService client and the client of our StudioService (the page and the
+//! Studio's worker each make their own from here).
 
 import { createClient, type Client, type Transport } from "@connectrpc/connect";
 import { createGrpcWebTransport } from "@connectrpc/connect-web";
