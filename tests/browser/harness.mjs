@@ -28,17 +28,30 @@ export function freePort() {
  *  sample panel's a blob URL. */
 export const thumbIn = (scope) => `${scope} img[src^="blob:"], ${scope} img[src^="data:image/"]`;
 
-/** Whether every cell the grid shows is filled in, with its thumbnail loaded and decoded. */
+/** Whether every place on the grid's screen has its cell filled in, with its thumbnail loaded
+ *  and decoded. The places come from the grid's geometry and its sample count (`data-count`),
+ *  not from the cells there are: a place the grid has not given a cell yet (it shows the
+ *  skeleton there) is not filled. */
 export function gridScreenFilled(page) {
   return page.evaluate((thumb) => {
-    const shown = [...document.querySelectorAll(".cell")].filter((c) => c.style.display !== "none");
-    return (
-      shown.length > 0 &&
-      shown.every((c) => {
-        const img = c.querySelector(thumb);
-        return !c.classList.contains("loading") && img && img.complete && img.naturalWidth > 0;
-      })
-    );
+    const grid = document.querySelector(".grid");
+    const scroller = grid?.querySelector(".grid-scroll");
+    const spacer = scroller?.querySelector(".grid-spacer");
+    const total = Number(grid?.dataset.count);
+    const shown = [...(grid?.querySelectorAll(".cell") ?? [])].filter((c) => c.style.display !== "none");
+    if (!spacer || !(total > 0) || shown.length === 0) return false;
+    const cellW = shown[0].offsetWidth;
+    const cellH = shown[0].offsetHeight;
+    const cols = Math.max(1, Math.round(spacer.offsetWidth / cellW));
+    const firstRow = Math.floor(scroller.scrollTop / cellH);
+    const lastRow = Math.floor((scroller.scrollTop + scroller.clientHeight - 1) / cellH);
+    const byIndex = new Map(shown.map((c) => [Number(c.dataset.i), c]));
+    for (let i = firstRow * cols; i <= Math.min(total - 1, (lastRow + 1) * cols - 1); i++) {
+      const c = byIndex.get(i);
+      const img = c?.querySelector(thumb);
+      if (!c || c.classList.contains("loading") || !img || !img.complete || img.naturalWidth === 0) return false;
+    }
+    return true;
   }, thumbIn(":scope"));
 }
 

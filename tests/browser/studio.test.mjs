@@ -221,7 +221,12 @@ describe("Studio in a browser", { timeout: 240000 }, () => {
       }
       const ms = performance.now() - started;
       moves.disconnect();
-      const cellsOnScreen = document.querySelectorAll(".cell:not([style*='display: none'])").length;
+      // Cells inside the grid's window (parked cells lie outside it).
+      const view = el.getBoundingClientRect();
+      const cellsOnScreen = [...el.querySelectorAll(".cell:not([style*='display: none'])")].filter((c) => {
+        const r = c.getBoundingClientRect();
+        return r.bottom > view.top && r.top < view.bottom;
+      }).length;
       const skeleton = getComputedStyle(el.querySelector(".grid-spacer")).backgroundImage;
       return { steps, ms, wallStart: performance.timeOrigin + started, cellMoves, cellsOnScreen, skeleton };
     });

@@ -13,6 +13,7 @@ import { lossColor, splitColor } from "./colors";
 import { ImagePacer } from "./imagepacer";
 import { FillBudget } from "./fillbudget";
 import { skeletonTile } from "./skeleton";
+import { planCells } from "./cellplan";
 import type { Sample } from "./records";
 
 /** Cell widths a person can pick from: dense for scanning, large for judging one image. */
@@ -200,6 +201,8 @@ export class Grid {
 
   setTotal(n: number): void {
     this.total = Math.max(0, n);
+    // For scripts (and tests): how many samples the view holds.
+    this.el.dataset.count = String(this.total);
     this.layout();
   }
 
@@ -270,11 +273,14 @@ export class Grid {
     const { firstRow, lastRow } = this.visibleRows();
     const first = firstRow * this.cols;
     const last = Math.min(this.total - 1, (lastRow + 1) * this.cols - 1);
-    // In a fling, the cells stay where they were and the grid's background shows loading cells
-    // flying past: moving a screen of cells and turning them to "loading" was most of each
-    // frame's style, layout and paint work, for cells nobody can read at that speed.
+    // Once the skeleton is drawn, cells come only to places whose samples are in, and in a
+    // fling to none: the skeleton of loading cells flies past on the grid's background. Moving
+    // a screen of cells and turning them to "loading" was most of each frame's style, layout
+    // and paint work, for cells nobody can read at that speed. Until it is drawn (the first
+    // screen, a new layout), cells move at once and show "loading".
     const flinging = performance.now() < this.flingUntil;
-    if (flinging && this.skeleton) {
+    if (this.skeleton) {
+      if (!flinging) this.renderOverSkeleton(first, last, frameStart);
       this.afterRender(first, last);
       return;
     }
@@ -320,6 +326,52 @@ export class Grid {
     this.afterRender(first, last);
   }
 
+  /** Once the skeleton is drawn, a cell comes to a place on screen only with its sample, and
+   *  cells that scrolled out stay parked (see cellplan.ts): a leap or a fling's end moves no
+   *  cells until their pages are in, and then as many per frame as the fill budget allows. */
+  private renderOverSkeleton(first: number, last: number, frameStart: number): void {
+    const budget = this.fillBudget.take(frameStart);
+    const plan = planCells({
+      cells: this.cellStates(),
+      first,
+      last,
+      total: this.total,
+      ready: (i) => this.cache.get(i) !== undefined,
+      budget,
+    });
+    for (const i of plan.release) {
+      this.release(this.active.get(i)!);
+      this.active.delete(i);
+    }
+    let donor = 0;
+    for (const i of plan.fill) {
+      let c = this.active.get(i);
+      if (!c) {
+        const from = plan.donors[donor++];
+        if (from !== undefined) {
+          c = this.active.get(from)!;
+          this.active.delete(from);
+        } else c = this.acquire();
+        c.index = i;
+        this.active.set(i, c);
+        this.position(c);
+      }
+      this.paint(c);
+    }
+    // The filled cells on screen follow the selection, the focus and refreshed pages; those
+    // left waiting for the budget stay as they are.
+    for (let i = first; i <= last; i++) {
+      const c = this.active.get(i);
+      if (c && filled(c)) this.paint(c);
+    }
+    if (plan.fill.length > 0) this.fillBudget.filled(frameStart);
+    if (plan.deferred) this.schedule();
+  }
+
+  private *cellStates(): Generator<[number, boolean]> {
+    for (const [i, c] of this.active) yield [i, filled(c)];
+  }
+
   /** What each frame does after the cells: page requests, and the scrolling and shown news. */
   private afterRender(first: number, last: number): void {
     // One extra screen of prefetch in the scroll direction keeps scrolling from showing blanks.
@@ -330,7 +382,7 @@ export class Grid {
       this.scrolling = false;
       bus.emit("scrolling", false);
     }
-    if (!moving && this.catchingUp && this.allShown()) {
+    if (!moving && this.catchingUp && this.allShown(first, last)) {
       this.catchingUp = false;
       bus.emit("shown", undefined);
     }
@@ -377,10 +429,13 @@ export class Grid {
     });
   }
 
-  /** Every cell on screen is filled in, with its thumbnail where its sample has one (a dataset
-   *  without images is shown once its badges are). */
-  private allShown(): boolean {
-    for (const c of this.active.values()) if (!c.sample || c.url !== this.cache.thumb(c.index)) return false;
+  /** Every place on screen has its cell filled in, with its thumbnail where its sample has one
+   *  (a dataset without images is shown once its badges are). */
+  private allShown(first: number, last: number): boolean {
+    for (let i = first; i <= last; i++) {
+      const c = this.active.get(i);
+      if (!c || !c.sample || c.url !== this.cache.thumb(i)) return false;
+    }
     return true;
   }
 
@@ -725,4 +780,9 @@ export class Grid {
     // The server is the source of truth (a filtered view may drop the edited rows): re-read.
     this.cache.refresh(pages);
   }
+}
+
+/** The cell shows a sample (not "loading", not pooled). */
+function filled(c: CellEl): boolean {
+  return c.sample !== undefined;
 }
