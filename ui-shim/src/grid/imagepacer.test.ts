@@ -5,7 +5,7 @@ import { ImagePacer } from "./imagepacer";
 // Frames on demand; images reduced to the one attribute the pacer touches; a clock that each
 // load moves on by `costMs`, so the pacer measures a known cost.
 const frames: (() => void)[] = [];
-globalThis.requestAnimationFrame = (fn: FrameRequestCallback) => frames.push(() => fn(0));
+const later = (pump: () => void) => void frames.push(pump);
 const runFrame = () => frames.splice(0).forEach((f) => f());
 const settle = () => new Promise((r) => setTimeout(r, 0));
 let clock = 0;
@@ -29,7 +29,7 @@ const img = () => new FakeImg() as unknown as HTMLImageElement & FakeImg;
 
 test("loads go out a few per frame, in the order asked, and clearing is immediate", () => {
   // A 1.5 ms budget at the first guess of 0.5 ms a load: 3 per frame.
-  const pacer = new ImagePacer(1.5, now);
+  const pacer = new ImagePacer(1.5, now, later);
   const imgs = Array.from({ length: 7 }, img);
   imgs.forEach((im, k) => pacer.set(im, `blob:${k}`));
   assert.equal(imgs.filter((im) => im.attr).length, 0, "nothing before the frame");
@@ -45,7 +45,7 @@ test("loads go out a few per frame, in the order asked, and clearing is immediat
 });
 
 test("a cell moved on before its turn gets only its latest image, and the old one is not shown meanwhile", () => {
-  const pacer = new ImagePacer(0.5, now);
+  const pacer = new ImagePacer(0.5, now, later);
   const a = img();
   a.attr = "blob:old";
   pacer.set(a, "blob:new");
@@ -58,7 +58,7 @@ test("a cell moved on before its turn gets only its latest image, and the old on
 });
 
 test("a cancelled load never starts, and the image shown stays", () => {
-  const pacer = new ImagePacer(4, now);
+  const pacer = new ImagePacer(4, now, later);
   const a = img();
   const b = img();
   b.attr = "blob:shown";
@@ -71,7 +71,7 @@ test("a cancelled load never starts, and the image shown stays", () => {
 });
 
 test("the loads per frame follow their measured cost, within bounds", async () => {
-  const pacer = new ImagePacer(4, now);
+  const pacer = new ImagePacer(4, now, later);
   assert.equal(pacer.perFrame, 8, "4 ms at the first guess of 0.5 ms a load");
   const load = async () => {
     const imgs = Array.from({ length: 40 }, img);
