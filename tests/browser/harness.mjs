@@ -29,7 +29,7 @@ export function freePort() {
 export const thumbIn = (scope) => `${scope} img[src^="blob:"], ${scope} img[src^="data:image/"]`;
 
 /** Whether every place on the grid's screen has its cell filled in, with its thumbnail loaded
- *  and decoded. The places come from the grid's geometry and its sample count (`data-count`),
+ *  and decoded. The places come from the grid's geometry and its sample count (`data-total`),
  *  not from the cells there are: a place the grid has not given a cell yet (it shows the
  *  skeleton there) is not filled. */
 export function gridScreenFilled(page) {
@@ -37,7 +37,7 @@ export function gridScreenFilled(page) {
     const grid = document.querySelector(".grid");
     const scroller = grid?.querySelector(".grid-scroll");
     const spacer = scroller?.querySelector(".grid-spacer");
-    const total = Number(grid?.dataset.count);
+    const total = Number(grid?.dataset.total);
     const shown = [...(grid?.querySelectorAll(".cell") ?? [])].filter((c) => c.style.display !== "none");
     if (!spacer || !(total > 0) || shown.length === 0) return false;
     const cellW = shown[0].offsetWidth;
@@ -53,6 +53,33 @@ export function gridScreenFilled(page) {
     }
     return true;
   }, thumbIn(":scope"));
+}
+
+/** The grid's cells as a person's script sees them, one line each (index, shown or hidden, class,
+ *  image, tags, place), for a test that failed to find one to explain what the grid showed. */
+export function describeGrid(page) {
+  return page.evaluate(() => {
+    const grid = document.querySelector(".grid");
+    const scroller = grid?.querySelector(".grid-scroll");
+    if (!scroller) return "no grid";
+    const cells = [...scroller.querySelectorAll(".cell")].map((c) => {
+      const src = c.querySelector("img")?.getAttribute("src") ?? "";
+      const tags = [...c.querySelectorAll(".tag-pill")].map((p) => p.textContent).join("+");
+      return `${c.dataset.i ?? "-"} ${c.style.display === "none" ? "hidden" : "shown"} [${c.className}] ${src.slice(0, 16)} {${tags}} ${c.style.transform}`;
+    });
+    const toasts = [...document.querySelectorAll(".toast")].map((t) => t.textContent);
+    return `view ${grid.dataset.view}, ${grid.dataset.total} samples, scrollTop ${scroller.scrollTop}, toasts [${toasts.join(" | ")}]\n${cells.join("\n")}`;
+  });
+}
+
+/** Runs `wait`; when it fails, logs describeGrid first. */
+export async function explainingGrid(page, wait) {
+  try {
+    return await wait();
+  } catch (err) {
+    console.error(`the grid when this failed: ${await describeGrid(page).catch((e) => e.message)}`);
+    throw err;
+  }
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

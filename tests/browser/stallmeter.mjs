@@ -32,7 +32,8 @@ function stealPerCpu() {
 export function startStallMeter() {
   const stop = new Int32Array(new SharedArrayBuffer(4));
   const worker = new Worker(new URL(import.meta.url), { workerData: { role: "stall-meter", stop: stop.buffer } });
-  // A test that fails before stop() must not be kept alive by the meter.
+  // Not enough by itself: a process whose meter thread still spins does not exit (a failed
+  // test hung `node --test` until killed), so a test that fails before stop() calls abandon().
   worker.unref();
   const result = new Promise((resolve, reject) => {
     worker.once("message", resolve);
@@ -41,6 +42,12 @@ export function startStallMeter() {
   // A meter that failed says so at stop(), not as an unhandled rejection before it.
   result.catch(() => {});
   return {
+    /** Ends the meter without waiting for its numbers (a test that failed midway). */
+    async abandon() {
+      Atomics.store(stop, 0, 1);
+      Atomics.notify(stop, 0);
+      await worker.terminate();
+    },
     async stop() {
       worker.ref();
       Atomics.store(stop, 0, 1);

@@ -6,7 +6,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import os from "node:os";
-import { Server, launchBrowser, shot, until, isTraining, sampleFlags, thumbIn, gridScreenFilled, waitForMark } from "./harness.mjs";
+import { Server, launchBrowser, shot, until, isTraining, sampleFlags, thumbIn, gridScreenFilled, waitForMark, explainingGrid } from "./harness.mjs";
 import { machineDuring, startStallMeter } from "./stallmeter.mjs";
 
 const TAG = "e2e-hard";
@@ -106,7 +106,7 @@ describe("Studio in a browser", { timeout: 240000 }, () => {
     await page.keyboard.press("t");
     await page.fill(".modal input", TAG);
     await page.keyboard.press("Enter");
-    await page.waitForSelector(`.cell[data-i="0"] .tag-pill:text("${TAG}")`, { timeout: 8000 });
+    await explainingGrid(page, () => page.waitForSelector(`.cell[data-i="0"] .tag-pill:text("${TAG}")`, { timeout: 8000 }));
     // The ids are read from the cells that show the edits, so the check below asks the server
     // about the very samples the grid shows as tagged and discarded (the reset above reloads
     // the grid, and an id read before the reload lands could name the cell's previous sample).
@@ -154,7 +154,7 @@ describe("Studio in a browser", { timeout: 240000 }, () => {
     // An edit pauses training (the server's default): pause first, as the test before does, so
     // that the Studio and the server agree on it when the next test resumes.
     await setTraining(false);
-    await page.waitForSelector(thumbIn('.cell[data-i="3"]'));
+    await explainingGrid(page, () => page.waitForSelector(thumbIn('.cell[data-i="3"]')));
     await page.click('.cell[data-i="3"]');
     const id = await page.getAttribute('.cell[data-i="3"]', "data-id");
     await page.keyboard.press("t");
@@ -183,86 +183,96 @@ describe("Studio in a browser", { timeout: 240000 }, () => {
     // The machine's own stalls and its CPUs' steal time over the same span: a long task they
     // overlap was not only the page's doing.
     const meter = startStallMeter();
-    const result = await page.evaluate(async () => {
-      const longTasks = [];
-      window.__wlLongTasks = longTasks;
-      window.__wlObserver = new PerformanceObserver((list) => {
-        for (const e of list.getEntries()) longTasks.push([e.startTime, e.duration]);
-      });
-      window.__wlObserver.observe({ type: "longtask" });
-      // The frames behind the long tasks, with what ran in them, so an outlier explains itself:
-      // our script (named), style and layout, or neither (the machine held the thread).
-      const longFrames = [];
-      window.__wlLongFrames = longFrames;
-      window.__wlFrameObserver = new PerformanceObserver((list) => {
-        for (const e of list.getEntries()) longFrames.push(e);
-      });
-      try {
-        window.__wlFrameObserver.observe({ type: "long-animation-frame" });
-      } catch {
-        // A browser without long-animation-frame entries: the long tasks alone are logged.
-      }
-      const el = document.querySelector(".grid-scroll");
-      const frame = () => new Promise((r) => requestAnimationFrame(() => r()));
-      // Cells moved to new places: in a fling they stay put and the skeleton flies past.
-      let cellMoves = 0;
-      const moves = new MutationObserver((records) => {
-        for (const r of records) if (r.target.classList?.contains("cell")) cellMoves++;
-      });
-      moves.observe(el, { subtree: true, attributes: true, attributeFilter: ["style"] });
-      let steps = 0;
-      const started = performance.now();
-      window.__wlScrollStart = started;
-      while (el.scrollTop + el.clientHeight < el.scrollHeight - 1) {
-        el.scrollTop += el.clientHeight;
-        await frame();
-        await frame();
-        steps++;
-      }
-      const ms = performance.now() - started;
-      moves.disconnect();
-      // Cells inside the grid's window (parked cells lie outside it).
-      const view = el.getBoundingClientRect();
-      const cellsOnScreen = [...el.querySelectorAll(".cell:not([style*='display: none'])")].filter((c) => {
-        const r = c.getBoundingClientRect();
-        return r.bottom > view.top && r.top < view.bottom;
-      }).length;
-      const skeleton = getComputedStyle(el.querySelector(".grid-spacer")).backgroundImage;
-      return { steps, ms, wallStart: performance.timeOrigin + started, cellMoves, cellsOnScreen, skeleton };
-    });
-    // The skeleton the grid shows in a fling is drawn once the page is idle after load.
-    assert.match(result.skeleton, /^url\("data:image\/svg\+xml,/, "the grid's background holds the fling skeleton");
-    // The last pages arrive after the scroll stops; their decoding is measured too.
-    await until("the cells at the end of the grid to load", () => gridScreenFilled(page), 30000);
-    await new Promise((r) => setTimeout(r, 500));
-    Object.assign(
-      result,
-      await page.evaluate(() => {
-        // Entries not delivered yet (a task in the last moments) are taken too.
-        for (const e of window.__wlObserver.takeRecords()) window.__wlLongTasks.push([e.startTime, e.duration]);
-        for (const e of window.__wlFrameObserver.takeRecords()) window.__wlLongFrames.push(e);
-        window.__wlObserver.disconnect();
-        window.__wlFrameObserver.disconnect();
-        const lt = window.__wlLongTasks;
-        const at = (t) => Math.round(t - window.__wlScrollStart);
-        // Each long frame: start+duration, its style-and-layout time, its blocking time, and
-        // its scripts (source function or invoker, and duration), longest first.
-        const frames = window.__wlLongFrames.map((f) => {
-          const scripts = [...f.scripts]
-            .sort((a, b) => b.duration - a.duration)
-            .slice(0, 3)
-            .map((x) => `${x.invoker || x.invokerType}${x.sourceFunctionName ? `/${x.sourceFunctionName}` : ""}:${Math.round(x.duration)}`);
-          return `${at(f.startTime)}+${Math.round(f.duration)}(style+layout ${Math.round(f.styleAndLayoutStart ? f.startTime + f.duration - f.styleAndLayoutStart : 0)}, blocking ${Math.round(f.blockingDuration)}${scripts.length ? `, ${scripts.join(" ")}` : ""})`;
+    let result;
+    try {
+      result = await page.evaluate(async () => {
+        const longTasks = [];
+        window.__wlLongTasks = longTasks;
+        window.__wlObserver = new PerformanceObserver((list) => {
+          for (const e of list.getEntries()) longTasks.push([e.startTime, e.duration]);
         });
-        return {
-          frames: frames.join(" "),
-          maxLong: lt.length ? Math.max(...lt.map(([, d]) => d)) : 0,
-          count: lt.length,
-          // Each long task: its start in ms from the start of the scroll, and its length.
-          tasks: lt.map(([t, d]) => [at(t), d]),
-        };
-      }),
-    );
+        window.__wlObserver.observe({ type: "longtask" });
+        // The frames behind the long tasks, with what ran in them, so an outlier explains itself:
+        // our script (named), style and layout, or neither (the machine held the thread).
+        const longFrames = [];
+        window.__wlLongFrames = longFrames;
+        window.__wlFrameObserver = new PerformanceObserver((list) => {
+          for (const e of list.getEntries()) longFrames.push(e);
+        });
+        try {
+          window.__wlFrameObserver.observe({ type: "long-animation-frame" });
+        } catch {
+          // A browser without long-animation-frame entries: the long tasks alone are logged.
+        }
+        const el = document.querySelector(".grid-scroll");
+        const frame = () => new Promise((r) => requestAnimationFrame(() => r()));
+        // Cells moved to new places: over the skeleton a cell moves only once the sample of its new
+        // place is loaded, and in a fling not at all.
+        let cellMoves = 0;
+        const moves = new MutationObserver((records) => {
+          for (const r of records) if (r.target.classList?.contains("cell")) cellMoves++;
+        });
+        moves.observe(el, { subtree: true, attributes: true, attributeFilter: ["style"] });
+        let steps = 0;
+        const started = performance.now();
+        window.__wlScrollStart = started;
+        while (el.scrollTop + el.clientHeight < el.scrollHeight - 1) {
+          el.scrollTop += el.clientHeight;
+          await frame();
+          await frame();
+          steps++;
+        }
+        const ms = performance.now() - started;
+        moves.disconnect();
+        const skeleton = getComputedStyle(el.querySelector(".grid-spacer")).backgroundImage;
+        return { steps, ms, wallStart: performance.timeOrigin + started, cellMoves, skeleton };
+      });
+      // The skeleton the grid shows in a fling is drawn once the page is idle after load.
+      assert.match(result.skeleton, /^url\("data:image\/svg\+xml,/, "the grid's background holds the fling skeleton");
+      // The last pages arrive after the scroll stops; their decoding is measured too.
+      await until("the cells at the end of the grid to load", () => gridScreenFilled(page), 30000);
+      await new Promise((r) => setTimeout(r, 500));
+      Object.assign(
+        result,
+        await page.evaluate(() => {
+          // Entries not delivered yet (a task in the last moments) are taken too.
+          for (const e of window.__wlObserver.takeRecords()) window.__wlLongTasks.push([e.startTime, e.duration]);
+          for (const e of window.__wlFrameObserver.takeRecords()) window.__wlLongFrames.push(e);
+          window.__wlObserver.disconnect();
+          window.__wlFrameObserver.disconnect();
+          const lt = window.__wlLongTasks;
+          const at = (t) => Math.round(t - window.__wlScrollStart);
+          // Each long frame: start+duration, its style-and-layout time, its blocking time, and
+          // its scripts (source function or invoker, and duration), longest first.
+          const frames = window.__wlLongFrames.map((f) => {
+            const scripts = [...f.scripts]
+              .sort((a, b) => b.duration - a.duration)
+              .slice(0, 3)
+              .map((x) => `${x.invoker || x.invokerType}${x.sourceFunctionName ? `/${x.sourceFunctionName}` : ""}:${Math.round(x.duration)}`);
+            return `${at(f.startTime)}+${Math.round(f.duration)}(style+layout ${Math.round(f.styleAndLayoutStart ? f.startTime + f.duration - f.styleAndLayoutStart : 0)}, blocking ${Math.round(f.blockingDuration)}${scripts.length ? `, ${scripts.join(" ")}` : ""})`;
+          });
+          // The cells inside the grid's window once it is filled in (parked cells lie outside it).
+          const el = document.querySelector(".grid-scroll");
+          const view = el.getBoundingClientRect();
+          const cellsOnScreen = [...el.querySelectorAll(".cell:not([style*='display: none'])")].filter((c) => {
+            const r = c.getBoundingClientRect();
+            return r.bottom > view.top && r.top < view.bottom;
+          }).length;
+          return {
+            cellsOnScreen,
+            frames: frames.join(" "),
+            maxLong: lt.length ? Math.max(...lt.map(([, d]) => d)) : 0,
+            count: lt.length,
+            // Each long task: its start in ms from the start of the scroll, and its length.
+            tasks: lt.map(([t, d]) => [at(t), d]),
+          };
+        }),
+      );
+    } catch (err) {
+      // A failed scroll must not leave the meter's thread running: it kept the suite alive.
+      await meter.abandon();
+      throw err;
+    }
     const machine = await meter.stop();
     const fromStart = (wall) => Math.round(wall - result.wallStart);
     metrics.max_long_task_ms = result.maxLong;
@@ -277,7 +287,7 @@ describe("Studio in a browser", { timeout: 240000 }, () => {
     metrics.steal_ms = machine.stealMs;
     metrics.long_frames = result.frames;
     metrics.scroll_steps = result.steps;
-    metrics.cell_moves = `${result.cellMoves} (${result.cellsOnScreen} cells)`;
+    metrics.cell_moves = `${result.cellMoves} (${result.cellsOnScreen} cells on the last screen)`;
     metrics.scroll_ms = result.ms;
     assert.ok(result.steps > 10, `the scroll should take many steps, took ${result.steps}`);
     await shot(page, "06-scrolled-to-end");

@@ -202,7 +202,7 @@ export class Grid {
   setTotal(n: number): void {
     this.total = Math.max(0, n);
     // For scripts (and tests): how many samples the view holds.
-    this.el.dataset.count = String(this.total);
+    this.el.dataset.total = String(this.total);
     this.layout();
   }
 
@@ -518,8 +518,13 @@ export class Grid {
     while (this.active.size + this.pool.length < want) this.release(this.createCell());
   }
 
+  /** Back to the pool, hidden and no longer naming a sample: a hidden cell that kept its
+   *  `data-i` matched a script's (a test's) `.cell[data-i="0"]` ahead of the cell shown there,
+   *  and was clicked once it came back for another place. */
   private release(c: CellEl): void {
     c.root.style.display = "none";
+    delete c.root.dataset.i;
+    delete c.root.dataset.id;
     this.images.set(c.img, undefined);
     c.url = undefined;
     c.sample = undefined;
