@@ -40,3 +40,12 @@ test("a filling frame is judged once, by the frame after it", () => {
   assert.equal(b.take(16), 12, "a quick filling frame");
   assert.equal(b.take(60), 12, "a later frame that filled nothing does not judge it again");
 });
+
+test("each fill-in starts from the first guess, not from where the last one ended", () => {
+  const b = new FillBudget(8, 4, 16);
+  assert.deepEqual(budgetsOver(b, 16.7, 3), [12, 16, 16], "a quick fill-in ends at the ceiling");
+  assert.equal(b.take(5000), 8, "the next fill-in, seconds later, starts at the first guess");
+  b.filled(5000);
+  assert.equal(b.take(5016), 12, "and ramps up again");
+  assert.equal(b.take(5100), 12, "frames that fill nothing within a fill-in keep its pace");
+});
