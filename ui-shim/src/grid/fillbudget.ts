@@ -1,8 +1,8 @@
 //! How many "loading" cells the grid fills in per frame: fewer when the frames of a fill-in run
 //! long (a busy machine), more when they keep time, within bounds. Each fill-in starts from the
-//! first guess again: it ended the last one at its ceiling (16), and the first frame after a
-//! scroll, dearer than the rest, then filled 16 cells (traced: 35 ms of style and layout in a
-//! 51 ms frame).
+//! first guess again: a quick fill-in ends at the ceiling (16), and carried over, that made the
+//! first frame after the next scroll, the dearest of a fill-in, fill 16 cells (traced: 35 ms of
+//! style and layout in a 51 ms frame).
 
 /** A frame that came this long after the previous filling frame ran long: halve the fills. */
 const SLOW_FRAME_MS = 34;
@@ -19,9 +19,10 @@ export class FillBudget {
   /** The last filling frame, kept: frames further from it start a new fill-in. */
   private lastFilled = -Infinity;
 
-  /** `first`: the fills of a frame before any was measured; `min` and `max` bound them. */
+  /** The fills of a fill-in's first frame, before any of its frames was measured. */
   private readonly first: number;
 
+  /** `first`: the fills of a fill-in's first frame; `min` and `max` bound them all. */
   constructor(
     first = 8,
     private readonly min = 4,
