@@ -1,8 +1,7 @@
 //! How many "loading" cells the grid fills in per frame: fewer when the frames of a fill-in run
 //! long (a busy machine), more when they keep time, within bounds. Each fill-in starts from the
 //! first guess again: a quick fill-in ends at the ceiling (16), and carried over, that made the
-//! first frame after the next scroll, the dearest of a fill-in, fill 16 cells (traced: 35 ms of
-//! style and layout in a 51 ms frame).
+//! first frame after the next scroll, the dearest of a fill-in, fill 16 cells.
 
 /** A frame that came this long after the previous filling frame ran long: halve the fills. */
 const SLOW_FRAME_MS = 34;
