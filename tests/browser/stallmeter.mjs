@@ -41,17 +41,19 @@ export function startStallMeter() {
   });
   // A meter that failed says so at stop(), not as an unhandled rejection before it.
   result.catch(() => {});
+  const halt = () => {
+    Atomics.store(stop, 0, 1);
+    Atomics.notify(stop, 0);
+  };
   return {
     /** Ends the meter without waiting for its numbers (a test that failed midway). */
     async abandon() {
-      Atomics.store(stop, 0, 1);
-      Atomics.notify(stop, 0);
+      halt();
       await worker.terminate();
     },
     async stop() {
       worker.ref();
-      Atomics.store(stop, 0, 1);
-      Atomics.notify(stop, 0);
+      halt();
       const { stalls, steal } = await result;
       await worker.terminate();
       return { stalls, steal, stealMs: steal.reduce((sum, [, ms]) => sum + ms, 0) };

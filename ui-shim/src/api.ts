@@ -2,7 +2,7 @@
 //! client id, and turning failures into sentences a person understands.
 
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { Api, StudioApi } from "./client";
+import type { Api, Credentials, StudioApi } from "./client";
 
 const TOKEN_KEY = "weightslab.token";
 
@@ -33,7 +33,7 @@ export function saveToken(token: string | null): void {
 let currentToken: string | null = loadToken();
 
 /** The token calls go out with now (the Studio's worker sends it along with its own calls). */
-export function currentAuth(): { token: string | null; clientId: string } {
+export function currentAuth(): Credentials {
   return { token: currentToken, clientId };
 }
 

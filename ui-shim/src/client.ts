@@ -10,8 +10,14 @@ import { StudioService } from "./gen/studio_service_pb.js";
 export type Api = Client<typeof ExperimentService>;
 export type StudioApi = Client<typeof StudioService>;
 
+/** The bearer token (if any) and the tab's client id. */
+export interface Credentials {
+  token: string | null;
+  clientId: string;
+}
+
 /** What goes out with each call: read at call time, since the token may change. */
-export type Auth = () => { token: string | null; clientId: string };
+export type Auth = () => Credentials;
 
 export function makeClient(origin: string, auth: Auth): Api {
   return createClient(ExperimentService, makeTransport(origin, auth));

@@ -343,6 +343,12 @@ export class Grid {
       this.release(this.active.get(i)!);
       this.active.delete(i);
     }
+    // The filled cells on screen follow the selection, the focus and refreshed pages; those
+    // still loading wait for the fills below (or the next frame's budget).
+    for (let i = first; i <= last; i++) {
+      const c = this.active.get(i);
+      if (c && filled(c)) this.paint(c);
+    }
     let donor = 0;
     for (const i of plan.fill) {
       let c = this.active.get(i);
@@ -357,12 +363,6 @@ export class Grid {
         this.position(c);
       }
       this.paint(c);
-    }
-    // The filled cells on screen follow the selection, the focus and refreshed pages; those
-    // left waiting for the budget stay as they are.
-    for (let i = first; i <= last; i++) {
-      const c = this.active.get(i);
-      if (c && filled(c)) this.paint(c);
     }
     if (plan.fill.length > 0) this.fillBudget.filled(frameStart);
     if (plan.deferred) this.schedule();

@@ -2,23 +2,19 @@
 //! hold's calls.
 
 import { ConnectError } from "@connectrpc/connect";
+import type { Credentials } from "../client";
 import type { HoldOutcome } from "../controls/holdcalls";
 import type { PageResult } from "../grid/wire";
 
-/** What every call carries: the token may change while the page is open. */
-interface Auth {
-  token: string | null;
-  clientId: string;
-}
-
-/** Page to worker. */
+/** Page to worker. Every call carries the credentials: the token may change while the page is
+ *  open. */
 export type ToWorker =
-  | ({ kind: "fetch"; id: number; start: number; count: number; withImages: boolean } & Auth)
+  | ({ kind: "fetch"; id: number; start: number; count: number; withImages: boolean } & Credentials)
   | { kind: "abort"; id: number }
   /** One hold (see HoldCalls.once), answered by a "hold" message with the same id. */
-  | ({ kind: "hold"; id: number; holdMs: number; skippable: boolean } & Auth)
+  | ({ kind: "hold"; id: number; holdMs: number; skippable: boolean } & Credentials)
   /** Renew a hold until "renew-stop" (see HoldCalls.renew); only news comes back. */
-  | ({ kind: "renew"; holdMs: number; everyMs: number; now: boolean } & Auth)
+  | ({ kind: "renew"; holdMs: number; everyMs: number; now: boolean } & Credentials)
   | { kind: "renew-stop" };
 
 /** Worker to page: a page or its failure, a hold's outcome, or a renewal's news. */

@@ -2,7 +2,7 @@
 //! URLs here, and the hold's HoldTraining calls go out from here, off the main thread, which
 //! only posts requests and receives ready Samples, URLs and the news of a hold.
 
-import { makeClient, makeStudioClient } from "../client";
+import { makeClient, makeStudioClient, type Credentials } from "../client";
 import { HoldCalls } from "../controls/holdcalls";
 import { loadPage } from "../grid/wire";
 import { describeFailure, type FromWorker, type ToWorker } from "./messages";
@@ -14,7 +14,7 @@ interface WorkerScope {
 }
 const scope = self as unknown as WorkerScope;
 
-let auth: { token: string | null; clientId: string } = { token: null, clientId: "" };
+let auth: Credentials = { token: null, clientId: "" };
 const client = makeClient(scope.location.origin, () => auth);
 const studio = makeStudioClient(scope.location.origin, () => auth);
 const calls = new Map<number, AbortController>();
@@ -25,9 +25,10 @@ const holds = new HoldCalls(
 
 scope.addEventListener("message", (e) => {
   const msg = e.data;
+  // Calls go out with the credentials of the latest message that carried them.
+  if ("token" in msg) auth = { token: msg.token, clientId: msg.clientId };
   switch (msg.kind) {
     case "fetch":
-      auth = { token: msg.token, clientId: msg.clientId };
       void fetchPage(msg);
       break;
     case "abort":
@@ -35,11 +36,9 @@ scope.addEventListener("message", (e) => {
       calls.delete(msg.id);
       break;
     case "hold":
-      auth = { token: msg.token, clientId: msg.clientId };
       void holds.once(msg.holdMs, msg.skippable).then((outcome) => scope.postMessage({ kind: "hold", id: msg.id, outcome }));
       break;
     case "renew":
-      auth = { token: msg.token, clientId: msg.clientId };
       holds.renew(msg.holdMs, msg.everyMs, msg.now);
       break;
     case "renew-stop":
