@@ -6,10 +6,9 @@
 import { Code } from "@connectrpc/connect";
 import { h } from "../dom";
 import { bus, state } from "../store";
-import type { HoldOutcome } from "./holdcalls";
+import { HOLD_SWITCH_KEY, type HoldOutcome } from "./holdcalls";
 import { holdLine, type HoldLine } from "./holdline";
 
-const KEY = "weightslab.holdWhileBrowsing";
 /** Each request holds this long, so a slow answer never lets the hold lapse mid-scroll. */
 const HOLD_MS = 800;
 /** While the scroll goes on, the hold is renewed this often. */
@@ -22,7 +21,7 @@ const TAIL_MS = 400;
 
 function saved(): boolean {
   try {
-    return localStorage.getItem(KEY) !== "off";
+    return localStorage.getItem(HOLD_SWITCH_KEY) !== "off";
   } catch {
     return true;
   }
@@ -30,7 +29,7 @@ function saved(): boolean {
 
 function save(on: boolean): void {
   try {
-    localStorage.setItem(KEY, on ? "on" : "off");
+    localStorage.setItem(HOLD_SWITCH_KEY, on ? "on" : "off");
   } catch {
     // Storage disabled: the choice lasts for this page.
   }

@@ -4,6 +4,14 @@
 import { Code } from "@connectrpc/connect";
 import { describeFailure } from "../worker/messages";
 
+/** Where this browser remembers the hold switch: "off" once a person turned it off. index.html
+ *  reads it too, before the app's code has loaded. */
+export const HOLD_SWITCH_KEY = "weightslab.holdWhileBrowsing";
+
+/** The hold index.html asks for the moment the page starts loading, so that a busy trainer does
+ *  not share the CPU with the first screen (src/grid/early.test.ts checks its bytes). */
+export const LOAD_HOLD_MS = 1000;
+
 export interface HoldReply {
   held: boolean;
   message: string;

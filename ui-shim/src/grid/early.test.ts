@@ -5,6 +5,8 @@ import path from "node:path";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { DataSamplesRequestSchema, DataSamplesResponseSchema } from "../gen/experiment_service_pb.js";
+import { HoldTrainingRequestSchema } from "../gen/studio_service_pb.js";
+import { HOLD_SWITCH_KEY, LOAD_HOLD_MS } from "../controls/holdcalls";
 import { decodeDataSamplesResponse, takeEarlyPage, unaryMessage } from "./early";
 import { PAGE_SIZE } from "./pages";
 import { THUMB_PX } from "./wire";
@@ -29,23 +31,31 @@ function concat(...parts: Uint8Array[]): Uint8Array {
 
 const trailers = (status: number) => frame(0x80, new TextEncoder().encode(`grpc-status:${status}\r\ngrpc-message:\r\n`));
 
-test("index.html asks for the first pages exactly as the grid would", async () => {
-  // npm test runs from ui-shim/, where index.html lives.
+type EarlyWindow = { __wlEarlyPages?: Record<string, Promise<ArrayBuffer | null>> };
+
+/** Runs index.html's early script (npm test runs from ui-shim/, where it lives) with `stored` in
+ *  localStorage and a fetch that answers an empty gRPC-Web message; returns its calls and the
+ *  window it wrote to. */
+function runEarlyScript(stored: Record<string, string>): { calls: { url: string; init: RequestInit }[]; win: EarlyWindow } {
   const html = fs.readFileSync(path.resolve(process.cwd(), "index.html"), "utf8");
   const script = /<script id="wl-early-pages">([\s\S]*?)<\/script>/.exec(html)?.[1];
   assert.ok(script, "index.html has the early-pages script");
   const calls: { url: string; init: RequestInit }[] = [];
-  const fakeWindow: { __wlEarlyPages?: Record<string, Promise<ArrayBuffer | null>> } = {};
   const fakeFetch = (url: string, init: RequestInit) => {
     calls.push({ url, init });
     return Promise.resolve(new Response(new Uint8Array([0, 0, 0, 0, 0]), { headers: { "grpc-status": "0" } }));
   };
-  const storage = { getItem: (key: string) => (key === "weightslab.token" ? "secret" : null) };
-  new Function("window", "localStorage", "fetch", script)(fakeWindow, storage, fakeFetch);
+  const win: EarlyWindow = {};
+  new Function("window", "localStorage", "fetch", script)(win, { getItem: (key: string) => stored[key] ?? null }, fakeFetch);
+  return { calls, win };
+}
 
-  assert.deepEqual(Object.keys(fakeWindow.__wlEarlyPages ?? {}).sort(), ["0", "32"]);
-  assert.equal(calls.length, 2);
-  for (const [i, call] of calls.entries()) {
+test("index.html asks for the first pages exactly as the grid would", async () => {
+  const { calls, win } = runEarlyScript({ "weightslab.token": "secret" });
+  assert.deepEqual(Object.keys(win.__wlEarlyPages ?? {}).sort(), ["0", "32"]);
+  const pages = calls.filter((c) => c.url.endsWith("/GetDataSamples"));
+  assert.equal(pages.length, 2);
+  for (const [i, call] of pages.entries()) {
     const start = i * PAGE_SIZE;
     const expected = toBinary(
       DataSamplesRequestSchema,
@@ -57,9 +67,23 @@ test("index.html asks for the first pages exactly as the grid would", async () =
     assert.equal(headers.authorization, "Bearer secret");
     assert.equal(headers["content-type"], "application/grpc-web+proto");
   }
-  assert.ok((await fakeWindow.__wlEarlyPages?.["0"]) instanceof ArrayBuffer);
+  assert.ok((await win.__wlEarlyPages?.["0"]) instanceof ArrayBuffer);
 });
 
+test("index.html holds training while the first screen loads, as the app would ask", () => {
+  const holds = runEarlyScript({ "weightslab.token": "secret" }).calls.filter((c) => c.url.endsWith("/HoldTraining"));
+  assert.equal(holds.length, 1);
+  assert.equal(holds[0].url, "/weightslab.studio.StudioService/HoldTraining");
+  const expected = toBinary(HoldTrainingRequestSchema, create(HoldTrainingRequestSchema, { holdMs: LOAD_HOLD_MS }));
+  assert.deepEqual([...(holds[0].init.body as Uint8Array)], [...frame(0, expected)]);
+  assert.equal((holds[0].init.headers as Record<string, string>).authorization, "Bearer secret");
+});
+
+test("index.html sends no hold where the person turned holds off", () => {
+  const { calls } = runEarlyScript({ [HOLD_SWITCH_KEY]: "off" });
+  assert.equal(calls.filter((c) => c.url.endsWith("/HoldTraining")).length, 0);
+  assert.equal(calls.filter((c) => c.url.endsWith("/GetDataSamples")).length, 2, "the pages are still asked for");
+});
 test("only an answer that ends with grpc-status 0 yields its message", () => {
   const message = new Uint8Array([8, 1]);
   assert.deepEqual(unaryMessage(concat(frame(0, message), trailers(0))), message);
