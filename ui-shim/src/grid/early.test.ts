@@ -84,6 +84,7 @@ test("index.html sends no hold where the person turned holds off", () => {
   assert.equal(calls.filter((c) => c.url.endsWith("/HoldTraining")).length, 0);
   assert.equal(calls.filter((c) => c.url.endsWith("/GetDataSamples")).length, 2, "the pages are still asked for");
 });
+
 test("only an answer that ends with grpc-status 0 yields its message", () => {
   const message = new Uint8Array([8, 1]);
   assert.deepEqual(unaryMessage(concat(frame(0, message), trailers(0))), message);
