@@ -3,7 +3,10 @@
 // machine's doing rather than the page's. A worker thread sleeps 1 ms at a time and notes each
 // wake-up that came STALL_MS or more late; every STEAL_EVERY_MS it also reads each CPU's steal
 // time (Linux /proc/stat), which catches the host taking away the CPU the page runs on while
-// the meter runs on another.
+// the meter runs on another. Given the browser's renderer processes, it also reads their main
+// threads' scheduler counters (/proc/PID/task/PID/schedstat: time on a CPU, time runnable but
+// waiting for one), so a long task says how much of it the page's thread ran and how much it
+// waited while other threads had the CPUs.
 import fs from "node:fs";
 import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
 
@@ -26,18 +29,36 @@ function stealPerCpu() {
   }
 }
 
-/** Starts the meter. `stop()` ends it and gives `stalls`, the meter's late wake-ups, and
- *  `steal`, the steal time the CPUs reported, each as [wall-clock ms, ms] pairs (steal: when it
- *  was seen, and how much since the reading before), and `stealMs`, their sum. */
-export function startStallMeter() {
+/** A process's main thread's scheduler counters in ns: [on a CPU, runnable but waiting], or
+ *  undefined where the kernel does not keep them (or the process is gone). */
+function mainThreadSchedstat(pid) {
+  try {
+    const [ran, waited] = fs.readFileSync(`/proc/${pid}/task/${pid}/schedstat`, "utf8").trim().split(/\s+/).map(Number);
+    return Number.isFinite(ran) && Number.isFinite(waited) ? [ran, waited] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Starts the meter; `pids`: processes whose main thread to follow (the browser's renderers).
+ *  `stop()` ends it and gives `stalls`, the meter's late wake-ups, and `steal`, the steal time
+ *  the CPUs reported, each as [wall-clock ms, ms] pairs (steal: when it was seen, and how much
+ *  since the reading before), `stealMs`, their sum, and `threads`: for each followed pid, its
+ *  main thread's readings as [wall-clock ms, ns on a CPU, ns waiting for one]. */
+export function startStallMeter(pids = []) {
   const stop = new Int32Array(new SharedArrayBuffer(4));
-  const worker = new Worker(new URL(import.meta.url), { workerData: { role: "stall-meter", stop: stop.buffer } });
+  const worker = new Worker(new URL(import.meta.url), { workerData: { role: "stall-meter", stop: stop.buffer, pids } });
   // Not enough by itself: a process whose meter thread still spins does not exit (a failed
   // test hung `node --test` until killed), so a test that fails before stop() calls abandon().
   worker.unref();
+  // The worker's first message says it is metering (a worker takes tens of ms to start: a span
+  // measured before then has no readings); its second brings the numbers.
+  let started;
+  const ready = new Promise((resolve) => (started = resolve));
   const result = new Promise((resolve, reject) => {
-    worker.once("message", resolve);
+    worker.on("message", (message) => (message.ready ? started() : resolve(message)));
     worker.once("error", reject);
+    worker.once("exit", () => started());
   });
   // A meter that failed says so at stop(), not as an unhandled rejection before it.
   result.catch(() => {});
@@ -46,6 +67,8 @@ export function startStallMeter() {
     Atomics.notify(stop, 0);
   };
   return {
+    /** Resolves once the meter runs (or has failed: stop() then says why). */
+    ready,
     /** Ends the meter without waiting for its numbers (a test that failed midway). */
     async abandon() {
       halt();
@@ -54,9 +77,9 @@ export function startStallMeter() {
     async stop() {
       worker.ref();
       halt();
-      const { stalls, steal } = await result;
+      const { stalls, steal, threads } = await result;
       await worker.terminate();
-      return { stalls, steal, stealMs: steal.reduce((sum, [, ms]) => sum + ms, 0) };
+      return { stalls, steal, stealMs: steal.reduce((sum, [, ms]) => sum + ms, 0), threads };
     },
   };
 }
@@ -69,10 +92,43 @@ export function machineDuring(meter, start, length) {
   return { stalled: Math.round(stalled), stolen };
 }
 
+/** The followed main thread that ran the most over the whole meter (the page under test, where
+ *  the others are a spare renderer and blank pages), or undefined when none could be read. */
+export function busiestThread(meter) {
+  let best;
+  let most = -1;
+  for (const [pid, readings] of Object.entries(meter.threads ?? {})) {
+    if (readings.length < 2) continue;
+    const ran = readings[readings.length - 1][1] - readings[0][1];
+    if (ran > most) [best, most] = [pid, ran];
+  }
+  return best;
+}
+
+/** How long the main thread of `pid` ran and how long it waited for a CPU over [start, start +
+ *  length] (wall-clock ms), in ms, from the readings nearest its ends (they come every
+ *  STEAL_EVERY_MS, so each end may be that much off); undefined without readings there. */
+export function threadDuring(meter, pid, start, length) {
+  const readings = meter.threads?.[pid] ?? [];
+  const before = readings.findLast(([t]) => t <= start);
+  const after = readings.find(([t]) => t >= start + length);
+  if (!before || !after) return undefined;
+  return { ran: Math.round((after[1] - before[1]) / 1e6), waited: Math.round((after[2] - before[2]) / 1e6) };
+}
+
 if (!isMainThread && workerData?.role === "stall-meter") {
   const stop = new Int32Array(workerData.stop);
   const stalls = [];
   const steal = [];
+  const threads = Object.fromEntries(workerData.pids.map((pid) => [pid, []]));
+  const readThreads = (wall) => {
+    for (const pid of workerData.pids) {
+      const counters = mainThreadSchedstat(pid);
+      if (counters) threads[pid].push([wall, ...counters]);
+    }
+  };
+  readThreads(performance.timeOrigin + performance.now());
+  parentPort.postMessage({ ready: true });
   let before = stealPerCpu();
   let last = performance.now();
   let lastRead = last;
@@ -87,7 +143,9 @@ if (!isMainThread && workerData?.role === "stall-meter") {
       const stolen = after.reduce((sum, ms, cpu) => sum + Math.max(0, ms - (before[cpu] ?? ms)), 0);
       if (stolen > 0) steal.push([performance.timeOrigin + now, stolen]);
       before = after;
+      readThreads(performance.timeOrigin + now);
     }
   }
-  parentPort.postMessage({ stalls, steal });
+  readThreads(performance.timeOrigin + performance.now());
+  parentPort.postMessage({ stalls, steal, threads });
 }

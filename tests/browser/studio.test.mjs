@@ -7,7 +7,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import os from "node:os";
 import { Server, launchBrowser, shot, until, isTraining, sampleFlags, thumbIn, gridScreenFilled, waitForMark, explainingGrid } from "./harness.mjs";
-import { machineDuring, startStallMeter } from "./stallmeter.mjs";
+import { busiestThread, machineDuring, startStallMeter, threadDuring } from "./stallmeter.mjs";
 
 const TAG = "e2e-hard";
 /** `WL_STUDIO_HOLD=off` (passed on to the server): the baseline run, without the Studio's holds. */
@@ -16,7 +16,7 @@ const HOLD_SWITCH = '[data-action="hold-while-browsing"]';
 let server;
 let browser;
 let page;
-const metrics = { first_grid_paint_ms: NaN, max_long_task_ms: NaN, long_tasks: NaN, scroll_steps: NaN, scroll_ms: NaN, held_ms: NaN, long_task_at: "", long_frames: "", machine_stalls: "", steal_ms: NaN, cell_moves: "" };
+const metrics = { first_grid_paint_ms: NaN, max_long_task_ms: NaN, long_tasks: NaN, scroll_steps: NaN, scroll_ms: NaN, held_ms: NaN, long_task_at: "", long_frames: "", page_thread: "", machine_stalls: "", steal_ms: NaN, cell_moves: "" };
 
 async function openStudio() {
   page = await browser.newPage({ viewport: { width: 1600, height: 960 } });
@@ -63,7 +63,7 @@ describe("Studio in a browser", { timeout: 240000 }, () => {
     await server?.dispose();
     console.log(
       `studio-metrics: first_grid_paint_ms=${metrics.first_grid_paint_ms.toFixed(0)} max_long_task_ms=${metrics.max_long_task_ms.toFixed(0)}` +
-        ` long_tasks=${metrics.long_tasks} scroll_steps=${metrics.scroll_steps} cell_moves=${metrics.cell_moves} scroll_ms=${metrics.scroll_ms.toFixed(0)} training_held_ms=${metrics.held_ms.toFixed(0)} long_task_at=[${metrics.long_task_at}] long_frames=[${metrics.long_frames}] machine_stalls=[${metrics.machine_stalls}] steal_ms=${metrics.steal_ms} cpus=${os.cpus().length} load1=${os.loadavg()[0].toFixed(1)}`,
+        ` long_tasks=${metrics.long_tasks} scroll_steps=${metrics.scroll_steps} cell_moves=${metrics.cell_moves} scroll_ms=${metrics.scroll_ms.toFixed(0)} training_held_ms=${metrics.held_ms.toFixed(0)} long_task_at=[${metrics.long_task_at}] long_frames=[${metrics.long_frames}] page_thread_ms=[${metrics.page_thread}] machine_stalls=[${metrics.machine_stalls}] steal_ms=${metrics.steal_ms} cpus=${os.cpus().length} load1=${os.loadavg()[0].toFixed(1)}`,
     );
   });
 
@@ -181,8 +181,13 @@ describe("Studio in a browser", { timeout: 240000 }, () => {
     const total = (await counts()).all;
     assert.ok(total >= 1000, `the demo should have thousands of samples, has ${total}`);
     // The machine's own stalls and its CPUs' steal time over the same span: a long task they
-    // overlap was not only the page's doing.
-    const meter = startStallMeter();
+    // overlap was not only the page's doing. The renderers' main threads are followed too: how
+    // much of a long task the page's thread spent on a CPU, and how much waiting for one.
+    const cdp = await browser.newBrowserCDPSession();
+    const { processInfo } = await cdp.send("SystemInfo.getProcessInfo");
+    await cdp.detach();
+    const meter = startStallMeter(processInfo.filter((p) => p.type === "renderer").map((p) => p.id));
+    await meter.ready;
     let result;
     try {
       result = await page.evaluate(async () => {
@@ -259,6 +264,7 @@ describe("Studio in a browser", { timeout: 240000 }, () => {
             return r.bottom > view.top && r.top < view.bottom;
           }).length;
           return {
+            wallEnd: performance.timeOrigin + performance.now(),
             cellsOnScreen,
             frames: frames.join(" "),
             maxLong: lt.length ? Math.max(...lt.map(([, d]) => d)) : 0,
@@ -274,15 +280,23 @@ describe("Studio in a browser", { timeout: 240000 }, () => {
       throw err;
     }
     const machine = await meter.stop();
+    const pageThread = busiestThread(machine);
     const fromStart = (wall) => Math.round(wall - result.wallStart);
     metrics.max_long_task_ms = result.maxLong;
     metrics.long_tasks = result.count;
     metrics.long_task_at = result.tasks
       .map(([t, d]) => {
         const { stalled, stolen } = machineDuring(machine, result.wallStart + t, d);
-        return `${t}+${Math.round(d)}(meter stalled ${stalled}, steal ${stolen})`;
+        const thread = pageThread && threadDuring(machine, pageThread, result.wallStart + t, d);
+        const ran = thread ? `page thread ran ${thread.ran}, waited for a CPU ${thread.waited}; ` : "";
+        return `${t}+${Math.round(d)}(${ran}meter stalled ${stalled}, steal ${stolen})`;
       })
       .join(",");
+    // The page's thread over the scroll, and over the fill-in and the wait after it.
+    const scrollEnd = result.wallStart + result.ms;
+    const inScroll = pageThread && threadDuring(machine, pageThread, result.wallStart, result.ms);
+    const after = pageThread && threadDuring(machine, pageThread, scrollEnd, result.wallEnd - scrollEnd);
+    metrics.page_thread = inScroll && after ? `scroll ran ${inScroll.ran} waited ${inScroll.waited}, after it ran ${after.ran} waited ${after.waited}` : "";
     metrics.machine_stalls = machine.stalls.map(([wall, d]) => `${fromStart(wall)}+${Math.round(d)}`).join(",");
     metrics.steal_ms = machine.stealMs;
     metrics.long_frames = result.frames;
