@@ -8,7 +8,7 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
-use http::{HeaderValue, Method, StatusCode, header};
+use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use rust_embed::RustEmbed;
 
 #[derive(RustEmbed)]
@@ -47,10 +47,11 @@ impl Studio {
             .and_then(|host| host.to_str().ok())
             .unwrap_or_default()
             .to_string();
+        let gzip = accepts_gzip(request.headers());
         drop(request);
         match &self.folder {
             Some(folder) => self.serve_folder(folder, &path, &host).await,
-            None => serve_embedded(&path),
+            None => serve_embedded(&path, gzip),
         }
     }
 
@@ -86,11 +87,31 @@ impl Studio {
     }
 }
 
-fn serve_embedded(path: &str) -> Response {
+/// An embedded file, or its gzip copy (made by the build, see ui-shim/vite.config.ts) for a
+/// browser that accepts gzip.
+fn serve_embedded(path: &str, gzip: bool) -> Response {
     if !path.is_empty()
         && let Some(file) = EmbeddedStudio::get(path)
     {
-        return file_response(path, file.data.into_owned(), path == "index.html");
+        let copy = EmbeddedStudio::get(&format!("{path}.gz"));
+        let has_copy = copy.is_some();
+        let mut response = match copy.filter(|_| gzip) {
+            Some(gzipped) => {
+                let mut response = file_response(path, gzipped.data.into_owned(), false);
+                response
+                    .headers_mut()
+                    .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+                response
+            }
+            None => file_response(path, file.data.into_owned(), path == "index.html"),
+        };
+        if has_copy {
+            // A cache between us and the browser must keep the two apart.
+            response
+                .headers_mut()
+                .insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+        }
+        return response;
     }
     if looks_like_asset(path) && path != "index.html" {
         return (StatusCode::NOT_FOUND, "not found\n").into_response();
@@ -99,6 +120,30 @@ fn serve_embedded(path: &str) -> Response {
         Some(file) => file_response("index.html", file.data.into_owned(), true),
         None => file_response("index.html", MISSING_UI.as_bytes().to_vec(), true),
     }
+}
+
+/// Whether the request's Accept-Encoding allows gzip: a `gzip` (or `*`) entry whose weight is
+/// not zero, where no `gzip` entry refuses it.
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    let mut gzip = None;
+    let mut any = None;
+    for value in headers.get_all(header::ACCEPT_ENCODING) {
+        let Ok(value) = value.to_str() else { continue };
+        for entry in value.split(',') {
+            let mut parts = entry.split(';');
+            let coding = parts.next().unwrap_or_default().trim();
+            let weight = parts
+                .filter_map(|parameter| parameter.trim().strip_prefix("q="))
+                .find_map(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            if coding.eq_ignore_ascii_case("gzip") {
+                gzip = Some(weight > 0.0);
+            } else if coding == "*" {
+                any = Some(weight > 0.0);
+            }
+        }
+    }
+    gzip.or(any).unwrap_or(false)
 }
 
 /// True for paths that name a file (so a missing one is a 404, not the app's page).
@@ -212,6 +257,67 @@ mod tests {
         let script = page.find("WS_SERVER_PORT").unwrap();
         assert!(script < page.find("</head>").unwrap());
         assert!(page.contains("WS_ENABLE_GRPC_AUTH_TOKEN='1'"));
+    }
+
+    #[test]
+    fn gzip_is_accepted_unless_refused() {
+        let with = |value: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(
+                header::ACCEPT_ENCODING,
+                HeaderValue::from_str(value).unwrap(),
+            );
+            accepts_gzip(&headers)
+        };
+        assert!(with("gzip, deflate, br, zstd"));
+        assert!(with("br;q=1.0, GZIP;q=0.5"));
+        assert!(with("*"));
+        assert!(!with("gzip;q=0"));
+        assert!(!with("*, gzip;q=0.0"));
+        assert!(!with("br, identity"));
+        assert!(!accepts_gzip(&HeaderMap::new()));
+    }
+
+    #[tokio::test]
+    async fn embedded_scripts_go_gzipped_to_browsers_that_accept_it() {
+        let Some(script) = EmbeddedStudio::iter().find(|name| {
+            name.ends_with(".js") && EmbeddedStudio::get(&format!("{name}.gz")).is_some()
+        }) else {
+            panic!(
+                "the embedded Studio has no script with a gzip copy: run 'npm run build' in ui-shim"
+            );
+        };
+        let plain = EmbeddedStudio::get(&script).unwrap().data;
+        let studio = Studio::new(None, false);
+        let get = |encoding: &str| {
+            Request::builder()
+                .uri(format!("/{script}"))
+                .header(header::ACCEPT_ENCODING, encoding)
+                .body(Body::empty())
+                .unwrap()
+        };
+        let gzipped = studio.serve(get("gzip, deflate")).await;
+        assert_eq!(gzipped.headers()[header::CONTENT_ENCODING], "gzip");
+        assert_eq!(gzipped.headers()[header::VARY], "accept-encoding");
+        assert_eq!(
+            gzipped.headers()[header::CONTENT_TYPE],
+            "text/javascript; charset=utf-8"
+        );
+        let body = axum::body::to_bytes(gzipped.into_body(), 1 << 24)
+            .await
+            .unwrap();
+        assert!(body.len() < plain.len(), "the copy should be smaller");
+        let mut unpacked = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&body[..]), &mut unpacked)
+            .unwrap();
+        assert_eq!(unpacked, plain.as_ref(), "the copy unpacks to the script");
+        let identity = studio.serve(get("identity")).await;
+        assert!(identity.headers().get(header::CONTENT_ENCODING).is_none());
+        assert_eq!(identity.headers()[header::VARY], "accept-encoding");
+        let body = axum::body::to_bytes(identity.into_body(), 1 << 24)
+            .await
+            .unwrap();
+        assert_eq!(body.as_ref(), plain.as_ref());
     }
 
     #[tokio::test]
