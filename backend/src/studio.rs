@@ -93,17 +93,18 @@ fn serve_embedded(path: &str, gzip: bool) -> Response {
     if !path.is_empty()
         && let Some(file) = EmbeddedStudio::get(path)
     {
+        let no_cache = path == "index.html";
         let copy = EmbeddedStudio::get(&format!("{path}.gz"));
         let has_copy = copy.is_some();
         let mut response = match copy.filter(|_| gzip) {
             Some(gzipped) => {
-                let mut response = file_response(path, gzipped.data.into_owned(), false);
+                let mut response = file_response(path, gzipped.data.into_owned(), no_cache);
                 response
                     .headers_mut()
                     .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
                 response
             }
-            None => file_response(path, file.data.into_owned(), path == "index.html"),
+            None => file_response(path, file.data.into_owned(), no_cache),
         };
         if has_copy {
             // A cache between us and the browser must keep the two apart.
