@@ -276,6 +276,11 @@ impl Experiment {
         })
     }
 
+    /// The shared view's filters, sort and limit, for the Studio to show beside its query box.
+    pub fn view_summary(&self) -> weightslab_table::ViewSummary {
+        self.table.view_summary()
+    }
+
     pub fn apply_query(&self, request: &DataQueryRequest) -> ServiceResult<DataQueryResponse> {
         let counts_reply = |message: String, success: bool| {
             let counts = self.table.counts();

@@ -465,13 +465,18 @@ impl Experiment {
             .runs
             .records()
             .into_iter()
-            .map(|(hash, record)| ExperimentRunInfo {
-                latest_weight_step: self
+            .map(|(hash, record)| {
+                let steps: Vec<i32> = self
                     .runs
                     .steps(&hash)
-                    .last()
-                    .map(|step| *step as i32)
-                    .unwrap_or(-1),
+                    .iter()
+                    .map(|step| i32::try_from(*step).unwrap_or(i32::MAX))
+                    .collect();
+                (hash, record, steps)
+            })
+            .map(|(hash, record, steps)| ExperimentRunInfo {
+                latest_weight_step: steps.last().copied().unwrap_or(-1),
+                checkpoint_steps: steps,
                 is_current: hash == current,
                 experiment_hash: hash,
                 experiment_name: record.name,

@@ -1,10 +1,13 @@
-//! The StudioService handler: our Studio asks the trainer to hold while a person scrolls.
+//! The StudioService handlers: our Studio asks the trainer to hold while a person scrolls, and
+//! reads back the shared sample view's filters, sort and limit.
 
 use std::time::Duration;
 
 use tonic::{Request, Response, Status};
 use weightslab_proto::studio::studio_service_server::StudioService;
-use weightslab_proto::studio::{HoldTrainingRequest, HoldTrainingResponse};
+use weightslab_proto::studio::{
+    GetViewRequest, GetViewResponse, HoldTrainingRequest, HoldTrainingResponse, ViewSortKey,
+};
 
 use super::ExperimentApi;
 use crate::error::ServiceError;
@@ -42,6 +45,31 @@ impl StudioService for ExperimentApi {
                 held: enabled && request.hold_ms > 0,
                 message: message.to_string(),
                 held_seconds_total: self.experiment.training_held().as_secs_f64(),
+            })
+        })
+        .await
+    }
+
+    async fn get_view(
+        &self,
+        request: Request<GetViewRequest>,
+    ) -> Result<Response<GetViewResponse>, Status> {
+        self.observe("GetView", request, |call, _| async move {
+            let summary = self
+                .blocking(&call, None, |experiment| Ok(experiment.view_summary()))
+                .await?;
+            let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+            Ok(GetViewResponse {
+                filters: summary.filters,
+                sort: summary
+                    .sort
+                    .into_iter()
+                    .map(|(column, descending)| ViewSortKey { column, descending })
+                    .collect(),
+                limit: summary.limit.unwrap_or_default(),
+                window_sorts: count(summary.window_sorts),
+                in_view: count(summary.counts.in_view),
+                total: count(summary.counts.total),
             })
         })
         .await

@@ -229,7 +229,16 @@ impl<'a> Compiler<'a> {
     fn expr(&mut self, p: &Pred) -> Result<(Expr, Kind), TableError> {
         match p {
             Pred::Column(name) => self.column(name),
-            Pred::Tag(tag) => self.column(&format!("tag:{tag}")),
+            Pred::Tag(tag) => {
+                let name = format!("tag:{tag}");
+                // No sample carries this tag (yet): the answer to "tagged x" is no rows, not an
+                // unknown-column error. The view is compiled again on refresh, so once samples
+                // are tagged x they show.
+                if ColumnId::lookup(&name, self.state).is_none() {
+                    return Ok((lit(false), Some(ValueKind::Bool)));
+                }
+                self.column(&name)
+            }
             Pred::Literal(v) => Ok((lit_expr(v), lit_kind(v))),
             Pred::Compare(op, a, b) => self.compare(*op, a, b),
             Pred::And(a, b) | Pred::Or(a, b) => {

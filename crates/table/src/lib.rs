@@ -30,5 +30,5 @@ pub use table::SampleTable;
 pub use types::{
     CategoricalBar, Counts, Edit, EditOutcome, Histogram, HistogramBin, HistogramSubBar, Intent,
     MetaValue, QueryOutcome, RowSnapshot, SampleRef, SampleSeed, SignalUpdate, TableOptions,
-    TagMode,
+    TagMode, ViewSummary,
 };

@@ -19,7 +19,7 @@ use crate::journal::Journal;
 use crate::keys::Keys;
 use crate::types::{
     Counts, Edit, EditOutcome, Histogram, Intent, QueryOutcome, RowSnapshot, SampleSeed,
-    SignalUpdate, TableOptions,
+    SignalUpdate, TableOptions, ViewSummary,
 };
 use crate::view::{self, Order, Source, ViewSpec, WindowSort};
 use crate::{histogram, overview, state_file};
@@ -400,6 +400,22 @@ impl SampleTable {
         }
     }
 
+    /// The filters, sort and limit of the current view, and its counts.
+    pub fn view_summary(&self) -> ViewSummary {
+        let spec = self.inner.view.lock().spec.clone();
+        ViewSummary {
+            filters: spec.filters.iter().map(ToString::to_string).collect(),
+            sort: spec
+                .sort
+                .iter()
+                .map(|key| (key.column.clone(), key.descending))
+                .collect(),
+            limit: spec.limit.map(|limit| limit.to_string()),
+            window_sorts: spec.window_sorts.len(),
+            counts: self.counts(),
+        }
+    }
+
     /// Whether the view is filtered or limited (the Studio shows its subview banner).
     pub fn is_subview(&self) -> bool {
         self.inner.view.lock().spec.is_subview()
@@ -530,6 +546,10 @@ impl Inner {
     ) -> Result<edit::Applied, TableError> {
         let seq = writer.next_seq;
         writer.journal.append(seq, &op)?;
+        let deleted_tag = match &op {
+            Op::DeleteTag { tag } => Some(tag.clone()),
+            _ => None,
+        };
         writer.next_seq += 1;
         writer.since_compaction += 1;
         let applied = {
@@ -542,7 +562,20 @@ impl Inner {
             self.cache.lock().retain_existing(&state.data);
             applied
         };
-        self.view.lock().dirty = true;
+        let mut view = self.view.lock();
+        view.dirty = true;
+        // A view that selected by the deleted tag has lost what it was about: back to every
+        // row (a tag nobody carries would otherwise leave it showing nothing).
+        if let Some(tag) = deleted_tag
+            && view
+                .spec
+                .filters
+                .iter()
+                .any(|filter| mentions_tag(filter, &tag))
+        {
+            view.spec = ViewSpec::default();
+        }
+        drop(view);
         tracing::debug!(seq, rows = applied.rows_changed, "edit applied");
         Ok(applied)
     }
@@ -671,6 +704,18 @@ impl Inner {
 }
 
 /// Merges a new view request into the current view (see `Scope`).
+/// Whether a filter selects by `tag` (`tag:x`, or the column `tag:x` by name).
+fn mentions_tag(filter: &weightslab_query::Expr, tag: &str) -> bool {
+    let column = format!("tag:{tag}");
+    let mut found = false;
+    filter.walk(&mut |node| match node {
+        weightslab_query::Expr::Tag(name) => found |= name == tag,
+        weightslab_query::Expr::Column(name) => found |= *name == column,
+        _ => {}
+    });
+    found
+}
+
 fn combine(current: &ViewSpec, request: &weightslab_query::ViewSpec) -> ViewSpec {
     let mut next = current.clone();
     let changes_rows =

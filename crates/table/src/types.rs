@@ -167,6 +167,22 @@ pub struct Counts {
     pub discarded: usize,
 }
 
+/// What defines the current view, in words a person can read back: the Studio shows it beside
+/// the query box, so a sort typed after a filter is seen to apply to the filtered rows.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ViewSummary {
+    /// Each filter in force, as query text; all of them must hold.
+    pub filters: Vec<String>,
+    /// Sort keys, most significant first: (column, descending). Empty: row order.
+    pub sort: Vec<(String, bool)>,
+    /// `head:N` or `tail:N` when the view keeps only the first or last rows.
+    pub limit: Option<String>,
+    /// Windows of the view re-sorted in place (`sortby … scope:view start:… count:…`).
+    pub window_sorts: usize,
+    /// Counts at the moment of the summary.
+    pub counts: Counts,
+}
+
 /// What the Studio should do with a query's answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Intent {

@@ -378,6 +378,9 @@ fn query_kinds() {
         .unwrap();
     assert_eq!(out.highlight, vec!["1"]);
     assert_eq!(query(&table, "tag:focus"), vec!["3"]);
+    // A tag nobody carries selects nothing, rather than failing as an unknown column.
+    assert!(query(&table, "tag:nobody").is_empty());
+    assert_eq!(query(&table, "not tag:nobody").len(), 3);
     table.apply_query(&weightslab_query::Query::Reset).unwrap();
     assert_eq!(
         query(&table, "sample_id contains \"2\" or loss < 0.3"),
@@ -388,6 +391,30 @@ fn query_kinds() {
         query(&table, "label.isin([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])").len(),
         3
     );
+}
+
+#[test]
+fn the_view_summary_names_what_each_query_left_in_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = reference(dir.path());
+    assert_eq!(table.view_summary().filters, Vec::<String>::new());
+    assert_eq!(query(&table, "loss > 0.3"), vec!["2", "3"]);
+    // A sort alone re-sorts the filtered rows: the filter stays in force, and says so.
+    assert_eq!(query(&table, "sortby loss desc"), vec!["2", "3"]);
+    let summary = table.view_summary();
+    assert_eq!(summary.filters, vec!["loss > 0.3"]);
+    assert_eq!(summary.sort, vec![("loss".to_string(), true)]);
+    assert_eq!(summary.limit, None);
+    assert_eq!(summary.counts.in_view, 2);
+    assert_eq!(query(&table, "sortby loss asc head:1"), vec!["3"]);
+    assert_eq!(table.view_summary().limit.as_deref(), Some("head:1"));
+    // A new filter replaces the view: its sort and limit go with the old filter.
+    assert_eq!(query(&table, "loss < 0.6"), vec!["1", "3"]);
+    let summary = table.view_summary();
+    assert_eq!(summary.filters, vec!["loss < 0.6"]);
+    assert!(summary.sort.is_empty() && summary.limit.is_none());
+    table.apply_query(&weightslab_query::Query::Reset).unwrap();
+    assert_eq!(table.view_summary().counts.in_view, 3);
 }
 
 #[test]

@@ -1170,6 +1170,14 @@ export declare type ExperimentRunInfo = Message<"ExperimentRunInfo"> & {
    * @generated from field: bool is_current = 7;
    */
   isCurrent: boolean;
+
+  /**
+   * Every step with saved weights, ascending (our addition; 2.x clients skip it): a client
+   * can name the checkpoint RestoreCheckpoint will load for a step before it asks.
+   *
+   * @generated from field: repeated int32 checkpoint_steps = 100;
+   */
+  checkpointSteps: number[];
 };
 
 /**

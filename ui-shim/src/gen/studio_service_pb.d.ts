@@ -68,6 +68,92 @@ export declare type HoldTrainingResponse = Message<"weightslab.studio.HoldTraini
 export declare const HoldTrainingResponseSchema: GenMessage<HoldTrainingResponse>;
 
 /**
+ * @generated from message weightslab.studio.GetViewRequest
+ */
+export declare type GetViewRequest = Message<"weightslab.studio.GetViewRequest"> & {
+};
+
+/**
+ * Describes the message weightslab.studio.GetViewRequest.
+ * Use `create(GetViewRequestSchema)` to create a new message.
+ */
+export declare const GetViewRequestSchema: GenMessage<GetViewRequest>;
+
+/**
+ * @generated from message weightslab.studio.ViewSortKey
+ */
+export declare type ViewSortKey = Message<"weightslab.studio.ViewSortKey"> & {
+  /**
+   * A column of the sample table; "index" is the table's own row order.
+   *
+   * @generated from field: string column = 1;
+   */
+  column: string;
+
+  /**
+   * @generated from field: bool descending = 2;
+   */
+  descending: boolean;
+};
+
+/**
+ * Describes the message weightslab.studio.ViewSortKey.
+ * Use `create(ViewSortKeySchema)` to create a new message.
+ */
+export declare const ViewSortKeySchema: GenMessage<ViewSortKey>;
+
+/**
+ * @generated from message weightslab.studio.GetViewResponse
+ */
+export declare type GetViewResponse = Message<"weightslab.studio.GetViewResponse"> & {
+  /**
+   * Each filter in force, as query text (they all hold); empty: every sample.
+   *
+   * @generated from field: repeated string filters = 1;
+   */
+  filters: string[];
+
+  /**
+   * Most significant first; empty: the table's row order.
+   *
+   * @generated from field: repeated weightslab.studio.ViewSortKey sort = 2;
+   */
+  sort: ViewSortKey[];
+
+  /**
+   * "head:N" or "tail:N" when only the first or last rows are kept; empty otherwise.
+   *
+   * @generated from field: string limit = 3;
+   */
+  limit: string;
+
+  /**
+   * Windows of the view re-sorted in place by a windowed sortby.
+   *
+   * @generated from field: uint32 window_sorts = 4;
+   */
+  windowSorts: number;
+
+  /**
+   * Samples in the view, and in the whole table.
+   *
+   * @generated from field: uint32 in_view = 5;
+   */
+  inView: number;
+
+  /**
+   * @generated from field: uint32 total = 6;
+   */
+  total: number;
+};
+
+/**
+ * Describes the message weightslab.studio.GetViewResponse.
+ * Use `create(GetViewResponseSchema)` to create a new message.
+ */
+export declare const GetViewResponseSchema: GenMessage<GetViewResponse>;
+
+/**
  * @generated from service weightslab.studio.StudioService
  */
 export declare const StudioService: GenService<{
@@ -84,6 +170,18 @@ export declare const StudioService: GenService<{
     methodKind: "unary";
     input: typeof HoldTrainingRequestSchema;
     output: typeof HoldTrainingResponseSchema;
+  },
+  /**
+   * What the shared sample view is now: its filters, sort and limit. ApplyDataQuery answers
+   * with counts only, and a sort or a limit applies to the rows the filters left, so the
+   * Studio reads the view back to show what is in force (also when another client set it).
+   *
+   * @generated from rpc weightslab.studio.StudioService.GetView
+   */
+  getView: {
+    methodKind: "unary";
+    input: typeof GetViewRequestSchema;
+    output: typeof GetViewResponseSchema;
   },
 }>;
 

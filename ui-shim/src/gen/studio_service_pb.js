@@ -14,7 +14,7 @@ import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2
  * Describes the file studio_service.proto.
  */
 export const file_studio_service = /*@__PURE__*/
-  fileDesc("ChRzdHVkaW9fc2VydmljZS5wcm90bxIRd2VpZ2h0c2xhYi5zdHVkaW8iJgoTSG9sZFRyYWluaW5nUmVxdWVzdBIPCgdob2xkX21zGAEgASgNIlEKFEhvbGRUcmFpbmluZ1Jlc3BvbnNlEgwKBGhlbGQYASABKAgSDwoHbWVzc2FnZRgCIAEoCRIaChJoZWxkX3NlY29uZHNfdG90YWwYAyABKAEycAoNU3R1ZGlvU2VydmljZRJfCgxIb2xkVHJhaW5pbmcSJi53ZWlnaHRzbGFiLnN0dWRpby5Ib2xkVHJhaW5pbmdSZXF1ZXN0Gicud2VpZ2h0c2xhYi5zdHVkaW8uSG9sZFRyYWluaW5nUmVzcG9uc2ViBnByb3RvMw");
+  fileDesc("ChRzdHVkaW9fc2VydmljZS5wcm90bxIRd2VpZ2h0c2xhYi5zdHVkaW8iJgoTSG9sZFRyYWluaW5nUmVxdWVzdBIPCgdob2xkX21zGAEgASgNIlEKFEhvbGRUcmFpbmluZ1Jlc3BvbnNlEgwKBGhlbGQYASABKAgSDwoHbWVzc2FnZRgCIAEoCRIaChJoZWxkX3NlY29uZHNfdG90YWwYAyABKAEiEAoOR2V0Vmlld1JlcXVlc3QiMQoLVmlld1NvcnRLZXkSDgoGY29sdW1uGAEgASgJEhIKCmRlc2NlbmRpbmcYAiABKAgilQEKD0dldFZpZXdSZXNwb25zZRIPCgdmaWx0ZXJzGAEgAygJEiwKBHNvcnQYAiADKAsyHi53ZWlnaHRzbGFiLnN0dWRpby5WaWV3U29ydEtleRINCgVsaW1pdBgDIAEoCRIUCgx3aW5kb3dfc29ydHMYBCABKA0SDwoHaW5fdmlldxgFIAEoDRINCgV0b3RhbBgGIAEoDTLCAQoNU3R1ZGlvU2VydmljZRJfCgxIb2xkVHJhaW5pbmcSJi53ZWlnaHRzbGFiLnN0dWRpby5Ib2xkVHJhaW5pbmdSZXF1ZXN0Gicud2VpZ2h0c2xhYi5zdHVkaW8uSG9sZFRyYWluaW5nUmVzcG9uc2USUAoHR2V0VmlldxIhLndlaWdodHNsYWIuc3R1ZGlvLkdldFZpZXdSZXF1ZXN0GiIud2VpZ2h0c2xhYi5zdHVkaW8uR2V0Vmlld1Jlc3BvbnNlYgZwcm90bzM");
 
 /**
  * Describes the message weightslab.studio.HoldTrainingRequest.
@@ -29,6 +29,27 @@ export const HoldTrainingRequestSchema = /*@__PURE__*/
  */
 export const HoldTrainingResponseSchema = /*@__PURE__*/
   messageDesc(file_studio_service, 1);
+
+/**
+ * Describes the message weightslab.studio.GetViewRequest.
+ * Use `create(GetViewRequestSchema)` to create a new message.
+ */
+export const GetViewRequestSchema = /*@__PURE__*/
+  messageDesc(file_studio_service, 2);
+
+/**
+ * Describes the message weightslab.studio.ViewSortKey.
+ * Use `create(ViewSortKeySchema)` to create a new message.
+ */
+export const ViewSortKeySchema = /*@__PURE__*/
+  messageDesc(file_studio_service, 3);
+
+/**
+ * Describes the message weightslab.studio.GetViewResponse.
+ * Use `create(GetViewResponseSchema)` to create a new message.
+ */
+export const GetViewResponseSchema = /*@__PURE__*/
+  messageDesc(file_studio_service, 4);
 
 /**
  * @generated from service weightslab.studio.StudioService

@@ -232,7 +232,7 @@ impl Worker {
             } => {
                 let result = if self.evaluating {
                     Err(TrainError::Busy(
-                        "an evaluation is running; cancel it or wait before loading a checkpoint"
+                        "an evaluation is running, and a checkpoint cannot be loaded under it"
                             .into(),
                     ))
                 } else {
