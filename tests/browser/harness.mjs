@@ -151,9 +151,10 @@ export class Server {
     return line ? Number(line.split(" ").pop()) : 0;
   }
 
-  async start(timeoutMs = 90000) {
+  /** `samePort`: listen where the last start did (a client that stays open reconnects). */
+  async start(timeoutMs = 90000, { samePort = false } = {}) {
     const [cmd, pre] = serverCommand();
-    this.port = await freePort();
+    if (!samePort || !this.port) this.port = await freePort();
     this.output = "";
     this.proc = spawn(cmd, [...pre, "serve", "--port", String(this.port), "--log-dir", this.logDir, ...this.extraArgs], {
       stdio: ["ignore", "pipe", "pipe"],

@@ -2,7 +2,7 @@
 // grid, pause/resume, tag and discard persistence (over gRPC and across a restart), queries
 // changing the counts, live loss points, the new run a discard starts getting a line of its own
 // in the charts, training held while a person browses the grid (and not when they switch that
-// off), and the two speed numbers.
+// off), the grid filling in again when the server comes back, and the two speed numbers.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import os from "node:os";
@@ -107,12 +107,20 @@ describe("Studio in a browser", { timeout: 240000 }, () => {
     await page.fill(".modal input", TAG);
     await page.keyboard.press("Enter");
     await explainingGrid(page, () => page.waitForSelector(`.cell[data-i="0"] .tag-pill:text("${TAG}")`, { timeout: 8000 }));
+    // The sample panel shows the sample clicked, and follows the edit.
+    await page.waitForSelector(`.detail-tags .tag-pill:text("${TAG}")`, { timeout: 8000 });
     // The ids are read from the cells that show the edits, so the check below asks the server
     // about the very samples the grid shows as tagged and discarded (the reset above reloads
     // the grid, and an id read before the reload lands could name the cell's previous sample).
     const id0 = await page.getAttribute('.cell[data-i="0"]', "data-id");
     await page.click('.cell[data-i="1"]');
     await page.click('.cell[data-i="2"]', { modifiers: ["Shift"] });
+    await page.keyboard.press("d");
+    await page.waitForSelector('.cell[data-i="2"].discarded', { timeout: 8000 });
+    // The context menu gives the focus back to the grid: its keys work after a menu command.
+    await page.click('.cell[data-i="2"]', { button: "right" });
+    await page.click('.ctx-item:has-text("Restore")');
+    await page.waitForSelector('.cell[data-i="2"]:not(.discarded)', { timeout: 8000 });
     await page.keyboard.press("d");
     await page.waitForSelector('.cell[data-i="2"].discarded', { timeout: 8000 });
     const id2 = await page.getAttribute('.cell[data-i="2"]', "data-id");
@@ -141,12 +149,21 @@ describe("Studio in a browser", { timeout: 240000 }, () => {
     await page.fill(".query-input", "not discarded");
     await page.keyboard.press("Enter");
     await until("the filtered count", async () => (await counts()).all === all.all - all.discarded, 10000);
+    // A sort on its own re-sorts the filtered rows: the line under the query box says which
+    // filter and sort are in force, and the sort controls show the sort.
+    await page.fill(".query-input", "sortby loss desc");
+    await page.keyboard.press("Enter");
+    await page.waitForFunction(() => /discarded.*sorted by loss ↓/.test(document.querySelector(".view-line")?.textContent ?? ""), null, { timeout: 10000 });
+    assert.equal((await counts()).all, all.all - all.discarded, "the sort keeps the filter");
+    assert.equal(await page.inputValue('select[aria-label="Sort by"]'), "loss");
     await page.fill(".query-input", `tag:${TAG}`);
     await page.keyboard.press("Enter");
     await until("the tag count", async () => (await counts()).all === 1, 10000);
     await shot(page, "05-query");
     await page.click('button[title*="@reset"]');
     await until("the reset count", async () => (await counts()).all === all.all, 10000);
+    await page.waitForFunction(() => document.querySelector(".view-line")?.textContent === "", null, { timeout: 10000 });
+    assert.equal(await page.inputValue('select[aria-label="Sort by"]'), "index");
   });
 
   test("the tag dialog tags the samples it named, though a new view lands while it is open", async () => {
@@ -354,6 +371,22 @@ describe("Studio in a browser", { timeout: 240000 }, () => {
     await page.reload({ waitUntil: "load" });
     assert.equal(await page.isChecked(box), false, "the switch remembers it is off");
     await page.check(box);
+  });
+
+  test("the grid fills in again when the server comes back", async () => {
+    // The server goes away while the page is open, the grid is scrolled to pages it has not
+    // loaded, and the server comes back on the same address: the screen fills in by itself.
+    await server.stop();
+    await page.waitForFunction(() => document.body.dataset.conn === "offline", null, { timeout: 30000 });
+    await page.evaluate(() => {
+      const el = document.querySelector(".grid-scroll");
+      el.scrollTop = Math.floor(el.scrollHeight / 3);
+    });
+    await new Promise((r) => setTimeout(r, 1000));
+    await server.start(90000, { samePort: true });
+    await page.waitForFunction(() => document.body.dataset.conn === "online", null, { timeout: 30000 });
+    await explainingGrid(page, () => until("the screen filled in after the reconnect", () => gridScreenFilled(page), 30000));
+    await shot(page, "08-reconnected");
   });
 
   test("a narrow window keeps every control in reach", async () => {

@@ -89,10 +89,24 @@ export function promptText(opts: {
   });
 }
 
-/** A floating menu at the pointer; items with no action are drawn as section headers. */
+/** A floating menu at the pointer; items with no action are drawn as section headers. Choosing
+ *  an item or pressing Escape gives the focus back to where it was (the grid, whose keys must
+ *  keep working); clicking elsewhere leaves it where that click put it. */
 export function contextMenu(x: number, y: number, items: ({ label: string; hint?: string; action?: () => void; danger?: boolean } | "sep")[]): void {
   document.querySelector(".ctx-menu")?.remove();
   const menu = h("div", { class: "ctx-menu", role: "menu" });
+  const back = document.activeElement instanceof HTMLElement && document.activeElement !== document.body ? document.activeElement : null;
+  const close = (refocus: boolean) => {
+    menu.remove();
+    document.removeEventListener("mousedown", away, true);
+    document.removeEventListener("keydown", away, true);
+    if (refocus && back?.isConnected) back.focus({ preventScroll: true });
+  };
+  const away = (e: Event) => {
+    if (e instanceof KeyboardEvent && e.key !== "Escape") return;
+    if (e.target instanceof Node && menu.contains(e.target)) return;
+    close(e instanceof KeyboardEvent);
+  };
   for (const it of items) {
     if (it === "sep") {
       menu.append(h("div", { class: "ctx-sep" }));
@@ -110,7 +124,7 @@ export function contextMenu(x: number, y: number, items: ({ label: string; hint?
           class: `ctx-item${it.danger ? " danger" : ""}`,
           role: "menuitem",
           onclick: () => {
-            menu.remove();
+            close(true);
             act();
           },
         },
@@ -123,14 +137,8 @@ export function contextMenu(x: number, y: number, items: ({ label: string; hint?
   const r = menu.getBoundingClientRect();
   menu.style.left = `${Math.min(x, window.innerWidth - r.width - 4)}px`;
   menu.style.top = `${Math.min(y, window.innerHeight - r.height - 4)}px`;
-  const away = (e: Event) => {
-    if (e instanceof KeyboardEvent && e.key !== "Escape") return;
-    if (e.target instanceof Node && menu.contains(e.target)) return;
-    menu.remove();
-    document.removeEventListener("mousedown", away, true);
-    document.removeEventListener("keydown", away, true);
-  };
   setTimeout(() => {
+    if (!menu.isConnected) return;
     document.addEventListener("mousedown", away, true);
     document.addEventListener("keydown", away, true);
   }, 0);

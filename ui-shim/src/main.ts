@@ -35,7 +35,7 @@ function boot(): void {
   const detail = new Detail();
   const selInfo = h("span", { class: "sel-info" });
   const hold = new BrowseHold(grid.el);
-  bus.on("selection", (n) => (selInfo.textContent = n > 0 ? `${n} selected · T tag · D discard · R restore · Esc clear` : ""));
+  bus.on("selection", (n) => (selInfo.textContent = n > 0 ? `${n} selected · T tag · U untag · D discard · R restore · Esc clear` : ""));
 
   app.append(
     header.el,
@@ -67,14 +67,24 @@ function boot(): void {
 
   // Coming online with no samples shown means the start-up calls failed (server not up yet,
   // token missing): load again. The first heartbeat usually answers while those calls are still
-  // on their way, so wait for them rather than cancel and repeat the first page.
+  // on their way, so wait for them rather than cancel and repeat the first page. Coming back
+  // after an outage, the pages asked for meanwhile failed, and the view may have changed (a
+  // restarted server, another client): read the counts and the view again and fill the screen.
   let wasOnline = false;
+  let everOnline = false;
   bus.on("conn", (c) => {
     if (c === "online" && !wasOnline) {
+      const reconnect = everOnline;
+      everOnline = true;
       void firstCounts.then(() => {
-        if (state.counts.all !== 0 || state.conn !== "online") return;
-        void query.refreshCounts();
-        bus.emit("view", undefined);
+        if (state.conn !== "online") return;
+        if (state.counts.all === 0) {
+          void query.refreshCounts();
+          bus.emit("view", undefined);
+        } else if (reconnect) {
+          void query.refreshCounts();
+          grid.resume();
+        }
       });
     }
     wasOnline = c === "online";

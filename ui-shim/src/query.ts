@@ -1,12 +1,13 @@
 //! The query bar: the query box (filters, pandas subset, natural language), sort controls,
-//! the counts (all / in the loop / discarded) and the tag chips.
+//! the counts (all / in the loop / discarded), the view in force (read back from the server:
+//! a sort or a limit applies to the rows the filters left) and the tag chips.
 
 import { h, clear, fmtNum } from "./dom";
-import { api } from "./api";
+import { api, studioApi } from "./api";
 import { attempt, toast } from "./toast";
 import { bus, state } from "./store";
 import type { DataQueryResponse } from "./gen/experiment_service_pb.js";
-import { firstSortKey, looksLikeExpression } from "./querytext";
+import { describeView, firstSortKey, looksLikeExpression, refusal, sortControl } from "./querytext";
 
 const SORT_COLUMNS = ["index", "loss", "label", "prediction", "confidence", "encounters", "origin", "sample_id"];
 
@@ -19,6 +20,7 @@ export class QueryBar {
   private sortCol: HTMLSelectElement;
   private sortDir: HTMLButtonElement;
   private answer: HTMLDivElement;
+  private viewEl: HTMLDivElement;
   private activeTag: string | null = null;
   private onTotal: (n: number) => void;
 
@@ -51,6 +53,7 @@ export class QueryBar {
     this.countsEl = h("div", { class: "counts" });
     this.tagsEl = h("div", { class: "tag-chips" });
     this.answer = h("div", { class: "query-answer" });
+    this.viewEl = h("div", { class: "view-line", title: "The view in force on the server: filters, sort and limit" });
     this.el = h(
       "div",
       { class: "querybar" },
@@ -64,7 +67,7 @@ export class QueryBar {
         // under the query box instead of being cut off.
         h("div", { class: "sort-group" }, h("label", { class: "muted small" }, "Sort"), this.sortCol, this.sortDir, sizeControl ?? null),
       ),
-      h("div", { class: "query-row second" }, this.countsEl, this.tagsEl),
+      h("div", { class: "query-row second" }, this.countsEl, this.viewEl, this.tagsEl),
       this.answer,
     );
     this.renderCounts();
@@ -85,7 +88,27 @@ export class QueryBar {
 
   async refreshCounts(): Promise<void> {
     const res = await attempt("Reading the sample counts", () => api.applyDataQuery({ query: "" }, { timeoutMs: 30000 }));
-    if (res) this.absorb(res);
+    if (res) {
+      this.absorb(res);
+      void this.refreshView();
+    }
+  }
+
+  /** Reads the view in force back from the server and shows it: the line of filters, sort and
+   *  limit, and the sort controls. A server without GetView leaves both as they are. */
+  async refreshView(): Promise<void> {
+    let view;
+    try {
+      view = await studioApi.getView({}, { timeoutMs: 10000 });
+    } catch {
+      return;
+    }
+    const text = describeView(view.filters, view.sort, view.limit, view.windowSorts);
+    this.viewEl.textContent = text;
+    this.viewEl.dataset.filters = String(view.filters.length);
+    this.el.classList.toggle("filtered", view.filters.length > 0 || view.limit !== "");
+    const sort = sortControl(view.sort);
+    this.showSort(sort.column, sort.dir);
   }
 
   async run(q: string, nlOverride?: boolean): Promise<void> {
@@ -97,12 +120,15 @@ export class QueryBar {
     this.el.classList.remove("busy");
     if (!res) return;
     if (!res.success) {
-      toast(`The query was not understood: ${res.message || "check the syntax, e.g. loss > 0.5 and label == 3"}`);
+      const told = refusal(res.message);
+      toast(told.toast);
+      this.answer.textContent = told.detail;
       return;
     }
     state.query = query;
     const sort = firstSortKey(query);
     if (sort) this.showSort(sort.column, sort.dir);
+    void this.refreshView();
     // The generated code has loaded with the client by now (see api.ts).
     const { AgentIntentType } = await import("./gen/experiment_service_pb.js");
     if (res.agentIntentType === AgentIntentType.INTENT_ANALYSIS) {

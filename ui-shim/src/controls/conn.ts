@@ -9,6 +9,10 @@ import { bus, hpFlag, hpNumber, hpString, state, type ConnState } from "../store
 const BEAT_MS = 3000;
 let failures = 0;
 let prompting = false;
+/** The person closed the token prompt without a token: calls refused as unauthenticated no
+ *  longer open it by themselves (it came back every two seconds); the header's "token needed"
+ *  opens it again. */
+let declined = false;
 let timer: ReturnType<typeof setTimeout> | undefined;
 
 function setConn(c: ConnState): void {
@@ -38,7 +42,7 @@ export async function beat(): Promise<boolean> {
   } catch (err) {
     if (isAuthError(err)) {
       setConn("auth");
-      void askToken();
+      if (!declined) void askToken();
       return false;
     }
     failures += 1;
@@ -57,7 +61,7 @@ export function listenForAuth(): void {
   listening = true;
   onAuthRequired(() => {
     setConn("auth");
-    void askToken();
+    if (!declined) void askToken();
   });
 }
 
@@ -69,8 +73,15 @@ export function startHeartbeat(): void {
   listenForAuth();
   if (timer === undefined) {
     // The server pauses training before an edit (unless it applies edits live): show the
-    // state the edit left at once, not at the next beat.
-    bus.on("edited", () => void beat());
+    // state the edit left at once, not at the next beat, and say why training stopped.
+    bus.on("edited", () => {
+      const wasTraining = state.training;
+      void beat().then((ok) => {
+        if (ok && wasTraining && !state.training) {
+          toast("Training paused to apply the edit (the server pauses for edits unless started with --edits-live). Resume with ▶ Resume or Space.", "info");
+        }
+      });
+    });
     void loop();
   }
 }
@@ -78,6 +89,7 @@ export function startHeartbeat(): void {
 export async function askToken(): Promise<void> {
   if (prompting) return;
   prompting = true;
+  declined = false;
   const token = await promptText({
     title: "This server needs an access token",
     label: `The server at ${serverAddress} rejected the request as unauthenticated. Paste the token it was started with (it is kept in this browser).`,
@@ -86,9 +98,13 @@ export async function askToken(): Promise<void> {
     secret: true,
   });
   prompting = false;
-  if (token) {
-    saveToken(token);
-    if (!(await beat())) toast("That token was not accepted. Check the token the server printed at start-up.");
-    else bus.emit("view", undefined);
+  if (!token) {
+    declined = true;
+    toast("Without a token the Studio cannot read this server. Click “token needed” at the top to enter one.", "info");
+    return;
   }
+  saveToken(token);
+  if (!(await beat())) {
+    toast("That token was not accepted. Use the token the server was started with (--auth-token or GRPC_AUTH_TOKEN; the desktop app shows its own under “Expose on network”).");
+  } else bus.emit("view", undefined);
 }

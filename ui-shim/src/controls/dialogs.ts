@@ -1,11 +1,12 @@
 //! The evaluation dialog (split, tags, progress bar, cancel) and the run / checkpoint list.
 
-import { h, clear } from "../dom";
+import { h, clear, fmtNum } from "../dom";
 import { api } from "../api";
-import { openModal } from "../dialog";
+import { openModal, type Modal } from "../dialog";
 import { attempt, toast } from "../toast";
 import { state } from "../store";
-import { restore } from "../plots/plots";
+import { restoreRun, type RunCheckpoints } from "../plots/restore";
+import { latestText } from "../plots/checkpoint";
 import { shortHash } from "../plots/runlabel";
 
 const TERMINAL = new Set(["", "idle", "done", "canceled", "error"]);
@@ -30,11 +31,11 @@ export async function openEvaluation(): Promise<void> {
     progressText,
   );
   modal.footer.append(h("button", { class: "btn", onclick: () => modal.close() }, "Close"), cancelBtn, runBtn);
-  const splits = await attempt("Reading the data splits", () => api.getDataSplits({}));
-  const names = (splits?.splitNames ?? []).filter((s) => s && s !== "none");
-  for (const n of names.length ? names : ["train_loader", "test_loader"]) split.append(h("option", { value: n }, n));
-  const preferred = names.find((n) => /val|test|eval/i.test(n));
-  if (preferred) split.value = preferred;
+  runBtn.disabled = true;
+  const names = await fillSplits(split, progressText);
+  // Without the server's split names there is nothing to evaluate: Evaluate stays disabled.
+  const canRun = names.length > 0;
+  runBtn.disabled = !canRun;
 
   let polling = false;
   const show = (status: string, current: number, total: number, msg: string) => {
@@ -64,7 +65,7 @@ export async function openEvaluation(): Promise<void> {
       await new Promise((r) => setTimeout(r, 1200));
     }
     polling = false;
-    runBtn.disabled = false;
+    runBtn.disabled = !canRun;
     cancelBtn.disabled = true;
   };
   runBtn.addEventListener("click", async () => {
@@ -85,6 +86,24 @@ export async function openEvaluation(): Promise<void> {
   // An evaluation started elsewhere (or before a reload) shows its progress straight away.
   const st = await attempt("Reading the evaluation status", () => api.getEvaluationStatus({}));
   if (st && !TERMINAL.has(st.status)) void poll();
+}
+
+/** Lists the server's splits in `split`, preferring a validation or test split; when they
+ *  cannot be read, says so in `note` instead of offering names the server may not have. */
+async function fillSplits(split: HTMLSelectElement, note: HTMLElement): Promise<string[]> {
+  const splits = await attempt("Reading the data splits", () => api.getDataSplits({}));
+  const names = (splits?.splitNames ?? []).filter((s) => s && s !== "none");
+  for (const n of names) split.append(h("option", { value: n }, n));
+  const preferred = names.find((n) => /val|test|eval/i.test(n));
+  if (preferred) split.value = preferred;
+  if (names.length === 0) {
+    split.disabled = true;
+    split.append(h("option", { value: "" }, splits ? "no splits" : "splits unknown"));
+    note.textContent = splits
+      ? "The server lists no data split to evaluate."
+      : "The data splits could not be read from the server, so there is nothing to evaluate yet. Close this dialog and open it again once the server is connected.";
+  }
+  return names;
 }
 
 export async function openRuns(): Promise<void> {
@@ -113,20 +132,23 @@ export async function openRuns(): Promise<void> {
           h("div", { class: "muted small mono" }, `${r.experimentHash} · created ${r.created || "?"} · last used ${r.lastUsed || "?"}`),
           r.notes ? h("div", { class: "small" }, r.notes) : null,
         ),
-        h("div", { class: "run-step" }, h("span", { class: "muted small" }, "latest weights"), h("b", {}, r.latestWeightStep > 0 ? `step ${r.latestWeightStep}` : "—")),
-        h(
-          "button",
-          {
-            class: "btn",
-            disabled: state.conn !== "online",
-            onclick: async () => {
-              await restore(r.experimentHash, `run ${r.experimentName || shortHash(r.experimentHash)}`);
-              modal.close();
-            },
-          },
-          "Restore",
-        ),
+        h("div", { class: "run-step" }, h("span", { class: "muted small" }, "latest weights"), h("b", {}, latestText(r.latestWeightStep))),
+        restoreButton({ hash: r.experimentHash, label: r.experimentName || shortHash(r.experimentHash), latest: r.latestWeightStep, steps: r.checkpointSteps }, modal),
       ),
     );
   }
+}
+
+/** A run's Restore button: disabled, with the reason as its title, when there is nothing to
+ *  restore or no server; the dialog closes only once the server has restored the run. */
+function restoreButton(run: RunCheckpoints, modal: Modal): HTMLButtonElement {
+  const why = state.conn !== "online" ? "The server is not connected." : run.latest < 0 ? "This run has no saved checkpoint yet: there is nothing to restore." : "";
+  const btn = h("button", { class: "btn", disabled: why !== "", title: why || `Restore run ${run.label} from its checkpoint at step ${fmtNum(run.latest)}` }, "Restore");
+  btn.addEventListener("click", async () => {
+    btn.disabled = true;
+    const restored = await restoreRun(run);
+    if (restored) modal.close();
+    else btn.disabled = false;
+  });
+  return btn;
 }

@@ -5,7 +5,7 @@ import { h, fmtNum } from "../dom";
 import { api, serverAddress } from "../api";
 import { attempt, toast } from "../toast";
 import { bus, state } from "../store";
-import { beat } from "./conn";
+import { askToken, beat } from "./conn";
 import { openEvaluation, openRuns } from "./dialogs";
 
 export class Header {
@@ -35,7 +35,20 @@ export class Header {
       "header",
       { class: "topbar" },
       h("div", { class: "brand" }, h("span", { class: "logo" }, "◆"), "WeightsLab", h("span", { class: "brand-sub" }, "Studio")),
-      h("div", { class: "conn", title: `Server: ${serverAddress}` }, this.dot, this.connText, h("span", { class: "addr" }, serverAddress)),
+      h(
+        "div",
+        {
+          class: "conn",
+          title: `Server: ${serverAddress}`,
+          // With the token prompt closed, the connection badge ("token needed") opens it again.
+          onclick: () => {
+            if (state.conn === "auth") void askToken();
+          },
+        },
+        this.dot,
+        this.connText,
+        h("span", { class: "addr" }, serverAddress),
+      ),
       h("div", { class: "run" }, h("span", { class: "muted" }, "run"), this.run, h("span", { class: "muted" }, "age"), this.age),
       h("div", { class: "spacer" }),
       this.playBtn,

@@ -2,8 +2,8 @@
 //! text gets text inputs; an edit sends only the matching HyperParameters field.
 
 import { h, clear, fmtNum } from "../dom";
-import { api } from "../api";
-import { attempt, toast } from "../toast";
+import { api, describeError, guarded, isAuthError } from "../api";
+import { toast } from "../toast";
 import { bus, state } from "../store";
 import type { HyperParameterDesc } from "../gen/experiment_service_pb.js";
 import { buildEdit, EDITABLE } from "./hpedit";
@@ -66,17 +66,39 @@ export class HyperParams {
 
   private async apply(name: string, input: HTMLInputElement): Promise<void> {
     delete input.dataset.dirty;
-    const edit = buildEdit(name, input.value);
+    const edit = buildEdit(name, input.value, input.validity.badInput);
     if ("error" in edit) {
-      toast(edit.error);
+      toast(`${edit.error} ${this.putBack(name, input)}`);
       return;
     }
-    const res = await attempt(`Setting ${name}`, () => api.experimentCommand({ hyperParameterChange: { hyperParameters: edit.hp } }));
-    if (!res) return;
-    if (!res.success) toast(`${name} was not changed: ${res.message || "the server refused the value"}`);
+    let res;
+    try {
+      res = await guarded(() => api.experimentCommand({ hyperParameterChange: { hyperParameters: edit.hp } }));
+    } catch (err) {
+      // Rejected (INVALID_ARGUMENT) or not sent: the field must not suggest that the value took.
+      const back = this.putBack(name, input);
+      if (!isAuthError(err)) toast(`${sentence(describeError(`Setting ${name}`, err))} ${back}`);
+      return;
+    }
+    if (!res.success) toast(`${name} was not changed: ${sentence(res.message || "the server refused the value")} ${this.putBack(name, input)}`);
     else toast(`${name} = ${input.value}`, "ok");
     await beat();
   }
+
+  /** Puts the field back to the value in force, after a rejected edit; returns the sentence that
+   *  tells the person so. */
+  private putBack(name: string, input: HTMLInputElement): string {
+    const cur = state.hps.find((x) => x.name === name);
+    if (!cur) return "";
+    const text = valueText(cur);
+    input.value = text;
+    return `It is back to ${text}.`;
+  }
+}
+
+/** `text` as one sentence ending in a single full stop. */
+function sentence(text: string): string {
+  return `${text.replace(/[.\s]+$/, "")}.`;
 }
 
 const FLAGS = new Set(["is_training", "auditor_mode", "evaluation_mode"]);

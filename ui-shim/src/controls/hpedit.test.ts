@@ -22,3 +22,15 @@ test("invalid values are refused with a reason", () => {
     assert.ok("error" in r && r.error.includes(hint), `${name}=${raw}: ${JSON.stringify(r)}`);
   }
 });
+
+test("a number field's unreadable text is reported without quoting an empty value", () => {
+  // A number input that holds "abc" reports value "" and validity.badInput.
+  for (const r of [buildEdit("learning_rate", "", true), buildEdit("learning_rate", "")]) {
+    assert.ok("error" in r);
+    assert.equal(r.error, "learning_rate must be a number.");
+  }
+  const typed = buildEdit("learning_rate", "abc");
+  assert.ok("error" in typed && typed.error.includes("“abc”"));
+  // badInput wins over a value that would otherwise pass.
+  assert.ok("error" in buildEdit("batch_size", "64", true));
+});

@@ -22,8 +22,10 @@ export const EDITABLE: Record<string, { field: Field; int: boolean; text?: boole
   checkpoint_frequency: { field: "checkpontFrequency", int: true },
 };
 
-/** Builds the partial HyperParameters for one edit, or explains why the value is not valid. */
-export function buildEdit(name: string, raw: string): { hp: Partial<HyperParameters> } | { error: string } {
+/** Builds the partial HyperParameters for one edit, or explains why the value is not valid.
+ *  `badInput` is a number input's validity.badInput: the browser then reports its value as ""
+ *  whatever was typed, so the text cannot be quoted back. */
+export function buildEdit(name: string, raw: string, badInput = false): { hp: Partial<HyperParameters> } | { error: string } {
   const spec = EDITABLE[name];
   if (!spec) return { error: `${name} cannot be changed from the Studio.` };
   if (spec.text) {
@@ -31,7 +33,8 @@ export function buildEdit(name: string, raw: string): { hp: Partial<HyperParamet
     return { hp: { [spec.field]: raw.trim() } };
   }
   const v = Number(raw);
-  if (raw.trim() === "" || !Number.isFinite(v)) return { error: `${name} must be a number, got “${raw}”.` };
+  if (badInput || raw.trim() === "") return { error: `${name} must be a number.` };
+  if (!Number.isFinite(v)) return { error: `${name} must be a number, got “${raw.trim()}”.` };
   if (spec.int && !Number.isInteger(v)) return { error: `${name} must be a whole number, got ${raw}.` };
   if (v < 0) return { error: `${name} cannot be negative.` };
   if (spec.field === "learningRate" && v === 0) return { error: "learning_rate must be greater than 0." };

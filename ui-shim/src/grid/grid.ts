@@ -111,10 +111,16 @@ export class Grid {
   /** Counts the views the grid has loaded; shown as `data-view` so a script (or a test) can
    *  tell that a new view has replaced the cells and the selection. */
   private views = 0;
+  /** A key moved the focus to a sample whose page is not in yet (End, a long Page Down): it is
+   *  selected and shown in the sample panel when its page lands, unless the focus moved on. */
+  private pendingFocus = -1;
 
   constructor(source: PageSource) {
     this.cache = new PageCache(source);
-    this.cache.onPage = () => this.schedule();
+    this.cache.onPage = () => {
+      this.focusArrived();
+      this.schedule();
+    };
     this.cache.onViewCount = (n) => {
       if (n !== this.total) this.setTotal(n);
     };
@@ -216,6 +222,13 @@ export class Grid {
     this.active.clear();
     this.jumped = this.top !== 0;
     this.scrollTo(0);
+    this.schedule();
+  }
+
+  /** After the connection came back: asks again for the pages on screen that failed while it
+   *  was down, and re-reads those that are in. */
+  resume(): void {
+    this.refreshVisible();
     this.schedule();
   }
 
@@ -623,6 +636,7 @@ export class Grid {
     const s = this.cache.get(i);
     if (!s) return;
     e.preventDefault();
+    this.pendingFocus = -1;
     this.scroller.focus({ preventScroll: true });
     if (e.shiftKey) this.sel.range(i, this.lookup, e.ctrlKey || e.metaKey);
     else if (e.ctrlKey || e.metaKey) this.sel.toggle(i, s.id, s.origin);
@@ -657,12 +671,11 @@ export class Grid {
       this.afterSelect();
     }
     const n = this.sel.size;
-    const selectedTags = new Set<string>();
-    for (const x of this.cache.loadedSamples()) if (this.sel.has(x.id)) for (const t of x.tags) selectedTags.add(t);
+    const selectedTags = this.selectedTags();
     contextMenu(e.clientX, e.clientY, [
       { label: `${n} sample${n === 1 ? "" : "s"} selected` },
       { label: "Tag…", hint: "T", action: () => void this.tagSelection() },
-      ...[...selectedTags].map((t) => ({ label: `Remove tag “${t}”`, action: () => void this.untagSelection(t) })),
+      ...selectedTags.map((t, k) => ({ label: `Remove tag “${t}”`, hint: k === 0 ? "U" : undefined, action: () => void this.untagSelection(t) })),
       "sep",
       { label: "Discard", hint: "D", danger: true, action: () => void this.discardSelection(true) },
       { label: "Restore", hint: "R", action: () => void this.discardSelection(false) },
@@ -680,6 +693,7 @@ export class Grid {
       const pageRows = Math.max(1, Math.floor(this.scroller.clientHeight / this.cellH));
       const next = moveFocus(this.sel.focus, key, this.cols, this.total, pageRows);
       const s = this.cache.get(next);
+      this.pendingFocus = !s && !e.shiftKey ? next : -1;
       if (e.shiftKey) this.sel.range(next, this.lookup);
       else if (s) this.sel.only(next, s.id, s.origin);
       else this.sel.focus = next;
@@ -696,7 +710,8 @@ export class Grid {
       }
       return;
     }
-    switch (key) {
+    // Letters work with Shift or Caps Lock too.
+    switch (key.length === 1 ? key.toLowerCase() : key) {
       case "t":
         e.preventDefault();
         void this.tagSelection();
@@ -709,6 +724,10 @@ export class Grid {
         e.preventDefault();
         void this.discardSelection(false);
         break;
+      case "u":
+        e.preventDefault();
+        void this.untagPrompt();
+        break;
       case "Escape":
         this.sel.clear();
         this.afterSelect();
@@ -719,6 +738,19 @@ export class Grid {
         break;
       }
     }
+  }
+
+  /** Selects and shows the sample a key moved the focus to, once its page is in. */
+  private focusArrived(): void {
+    const i = this.pendingFocus;
+    if (i < 0) return;
+    const s = this.cache.get(i);
+    if (!s) return;
+    this.pendingFocus = -1;
+    if (this.sel.focus !== i) return;
+    this.sel.only(i, s.id, s.origin);
+    bus.emit("focus", s);
+    this.afterSelect();
   }
 
   private scrollIntoView(i: number): void {
@@ -757,6 +789,37 @@ export class Grid {
       if (!s.tags.includes(tag)) s.tags = [...s.tags, tag].sort();
     });
     toast(`Tagged ${ids.length} sample${ids.length === 1 ? "" : "s"} “${tag}”.`, "ok");
+  }
+
+  /** The tags the selected samples carry (of those loaded), sorted. */
+  private selectedTags(): string[] {
+    const tags = new Set<string>();
+    for (const x of this.cache.loadedSamples()) if (this.sel.has(x.id)) for (const t of x.tags) tags.add(t);
+    return [...tags].sort();
+  }
+
+  /** U: asks which of the selection's tags to remove (at once when it carries just one). */
+  async untagPrompt(): Promise<void> {
+    if (!this.requireSelection("untag")) return;
+    const tags = this.selectedTags();
+    const n = this.sel.size;
+    const which = `${n === 1 ? "The selected sample carries" : `The ${n} selected samples carry`}`;
+    if (tags.length === 0) {
+      toast(`${which} no tag.`, "info");
+      return;
+    }
+    const tag =
+      tags.length === 1
+        ? tags[0]
+        : await promptText({
+            title: `Remove a tag from ${n} sample${n === 1 ? "" : "s"}`,
+            label: `${which} these tags; pick the one to remove.`,
+            placeholder: "tag name",
+            suggestions: tags,
+            okLabel: "Remove",
+          });
+    this.scroller.focus({ preventScroll: true });
+    if (tag) await this.untagSelection(tag);
   }
 
   async untagSelection(tag: string): Promise<void> {

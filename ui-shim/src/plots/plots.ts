@@ -10,6 +10,8 @@ import { contextMenu, promptText } from "../dialog";
 import { bus, gridPainted, state } from "../store";
 import { loadUPlot } from "./uplot";
 import { shortHash } from "./runlabel";
+import { pointRestore, pointRestoreLabel } from "./checkpoint";
+import { readCheckpoints, restoreNearPoint, restoreRun, type RunCheckpoints } from "./restore";
 import { align, appendPoints, countPoints, longestCurve, replaceHistory, replaceRange, type Curve, type Store } from "./series";
 
 const RUN_COLORS = ["#5b8cff", "#3fc98f", "#f0a04b", "#d76bd9", "#5fd0e0", "#e06464", "#c9c45a"];
@@ -365,8 +367,7 @@ export class Plots {
     if (note) rows.push(`✎ ${note.note}`);
     chart.tip.textContent = rows.join("\n");
     chart.tip.style.display = "block";
-    const left = (u.cursor.left ?? 0) + 60;
-    chart.tip.style.left = `${Math.min(left, chart.el.clientWidth - 140)}px`;
+    placeTip(chart, u);
   }
 
   private onContext(chart: Chart, e: MouseEvent): void {
@@ -386,14 +387,20 @@ export class Plots {
         best = hash;
       }
     });
-    const existing = chart.notes.find((n) => n.x === x && n.hash === best);
-    contextMenu(e.clientX, e.clientY, [
-      { label: `${chart.metric} · step ${x} · run ${shortHash(best)}` },
-      { label: existing ? "Edit note…" : "Add note…", action: () => void this.note(chart, best, x, existing?.note) },
-      ...(existing ? [{ label: "Remove note", action: () => void this.saveNote(chart, best, x, "") }] : []),
+    const existing = chart.notes.find((n) => n.x === x && n.hash === best)?.note;
+    void this.pointMenu(chart, e.clientX, e.clientY, x, best, existing);
+  }
+
+  /** The point's menu: notes, and restores that name the checkpoint the server will load (the
+   *  run list says which one, so it is read first). */
+  private async pointMenu(chart: Chart, cx: number, cy: number, x: number, hash: string, existing?: string): Promise<void> {
+    const run = await readCheckpoints(hash);
+    contextMenu(cx, cy, [
+      { label: `${chart.metric} · step ${fmtNum(x)} · run ${shortHash(hash)}` },
+      { label: existing ? "Edit note…" : "Add note…", action: () => void this.note(chart, hash, x, existing) },
+      ...(existing ? [{ label: "Remove note", action: () => void this.saveNote(chart, hash, x, "") }] : []),
       "sep",
-      { label: `Restore checkpoint here (weights at step ${x})`, action: () => void restore(`${best}@@weights_step=${x}`, `weights at step ${x}`) },
-      { label: `Restore run ${shortHash(best)} (latest)`, action: () => void restore(best, `run ${shortHash(best)}`) },
+      ...restoreItems(run, x),
     ]);
   }
 
@@ -429,11 +436,31 @@ export class Plots {
   }
 }
 
-export async function restore(target: string, what: string): Promise<void> {
-  const res = await attempt(`Restoring ${what}`, () => api.restoreCheckpoint({ experimentHash: target }));
-  if (!res) return;
-  if (res.success) toast(`Restored ${what}.${res.message ? ` ${res.message}` : ""}`, "ok");
-  else toast(`Could not restore ${what}: ${res.message || "the server gave no reason"}`);
+/** The point menu's restore items; an item without an action is shown as an explanation. */
+function restoreItems(run: RunCheckpoints | undefined, x: number): { label: string; action?: () => void }[] {
+  if (!run) return [{ label: "Checkpoints unknown: the run list could not be read" }];
+  if (run.latest < 0) return [{ label: `Run ${shortHash(run.hash)} has no saved checkpoint yet: nothing to restore` }];
+  const p = pointRestore(run.steps, run.latest, x);
+  return [
+    { label: pointRestoreLabel(p, x), action: () => void restoreNearPoint(run, x, p) },
+    { label: `Restore run ${shortHash(run.hash)} (latest checkpoint, step ${fmtNum(run.latest)})…`, action: () => void restoreRun(run) },
+  ];
+}
+
+/** Puts the tooltip beside the cursor, inside the chart: right of it, or left of it where the
+ *  right side has no room, and below the chart's header so the run and zoom chips stay visible. */
+function placeTip(chart: Chart, u: uPlot): void {
+  const tip = chart.tip;
+  const box = chart.el.getBoundingClientRect();
+  const over = u.over.getBoundingClientRect();
+  const x = over.left - box.left + (u.cursor.left ?? 0);
+  const gap = 14;
+  const w = tip.offsetWidth;
+  const room = chart.el.clientWidth - 4;
+  let left = x + gap;
+  if (left + w > room) left = x - gap - w;
+  tip.style.left = `${Math.max(4, Math.min(left, room - w))}px`;
+  tip.style.top = `${chart.head.offsetTop + chart.head.offsetHeight + 2}px`;
 }
 
 /** Whether `chart` has series for exactly the runs in `runs` (else it must be built again). */
@@ -463,21 +490,77 @@ function hexAlpha(hex: string, a: number): string {
 function drawNotes(u: uPlot, notes: { x: number; y: number; note: string }[]): void {
   if (notes.length === 0) return;
   const ctx = u.ctx;
+  const px = devicePixelRatio;
   ctx.save();
-  ctx.fillStyle = "#ffd166";
-  ctx.font = `${10 * devicePixelRatio}px system-ui`;
-  for (const n of notes) {
-    const cx = u.valToPos(n.x, "x", true);
-    const cy = u.valToPos(n.y, "y", true);
-    if (cx < u.bbox.left || cx > u.bbox.left + u.bbox.width) continue;
-    const s = 5 * devicePixelRatio;
+  ctx.font = `${10 * px}px system-ui`;
+  // uPlot leaves the alignment of its last axis label on the context.
+  ctx.textAlign = "left";
+  ctx.textBaseline = "middle";
+  const s = 5 * px;
+  const shown = notes
+    .map((n) => ({ text: n.note, cx: u.valToPos(n.x, "x", true), cy: u.valToPos(n.y, "y", true) }))
+    .filter((n) => n.cx >= u.bbox.left && n.cx <= u.bbox.left + u.bbox.width);
+  ctx.fillStyle = NOTE_COLOR;
+  for (const { cx, cy } of shown) {
     ctx.beginPath();
     ctx.moveTo(cx, cy - s * 2.2);
     ctx.lineTo(cx - s, cy - s * 4);
     ctx.lineTo(cx + s, cy - s * 4);
     ctx.closePath();
     ctx.fill();
-    ctx.fillText(n.note.length > 18 ? `${n.note.slice(0, 17)}…` : n.note, cx + s * 1.4, cy - s * 3);
+  }
+  // The labels after every marker, placed clear of the other markers and labels.
+  const taken: Box[] = shown.map(({ cx, cy }) => ({ x: cx - s, y: cy - s * 4, w: 2 * s, h: s * 1.8 }));
+  for (const n of shown) {
+    const text = n.text.length > 18 ? `${n.text.slice(0, 17)}…` : n.text;
+    const box = noteBox(u, ctx.measureText(text).width, n.cx, n.cy - s * 3, s, taken);
+    taken.push(box);
+    noteLabel(ctx, text, box);
   }
   ctx.restore();
+}
+
+const NOTE_COLOR = "#ffd166";
+
+interface Box {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+/** Where a note's label goes: beside its marker (left of it where the plot's right edge is
+ *  near), inside the plot, and moved up or down a row when it would cover a label already drawn. */
+function noteBox(u: uPlot, textWidth: number, cx: number, cy: number, s: number, taken: Box[]): Box {
+  const px = devicePixelRatio;
+  const w = textWidth + 6 * px;
+  const h = 14 * px;
+  const { left, top, width, height } = u.bbox;
+  let x = cx + s * 1.4;
+  if (x + w > left + width) x = Math.max(left, cx - s * 1.4 - w);
+  const inside = (y: number) => Math.max(top, Math.min(y, top + height - h));
+  const base = inside(cy - h / 2);
+  for (const shift of [0, -1, 1, -2, 2]) {
+    const box = { x, y: inside(base + shift * (h + 2 * px)), w, h };
+    if (!taken.some((t) => overlaps(t, box))) return box;
+  }
+  return { x, y: base, w, h };
+}
+
+function overlaps(a: Box, b: Box): boolean {
+  return a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+}
+
+/** A note's text on an opaque dark tag, readable over the curves and the band. */
+function noteLabel(ctx: CanvasRenderingContext2D, text: string, box: Box): void {
+  const px = devicePixelRatio;
+  ctx.fillStyle = "rgba(12, 14, 19, 0.92)";
+  ctx.strokeStyle = "rgba(255, 209, 102, 0.55)";
+  ctx.lineWidth = px;
+  ctx.beginPath();
+  ctx.rect(box.x, box.y, box.w, box.h);
+  ctx.fill();
+  ctx.stroke();
+  ctx.fillStyle = NOTE_COLOR;
+  ctx.fillText(text, box.x + 3 * px, box.y + box.h / 2);
 }
