@@ -14,6 +14,7 @@ import { grpcSource } from "./grid/source";
 import { QueryBar } from "./query";
 import { Plots } from "./plots/plots";
 import { Detail } from "./detail";
+import { splitColor } from "./grid/colors";
 
 function boot(): void {
   const app = document.getElementById("app");
@@ -34,6 +35,8 @@ function boot(): void {
   const hparams = new HyperParams();
   const detail = new Detail();
   const selInfo = h("span", { class: "sel-info" });
+  // What the coloured top edge of a cell means: its split.
+  const splitLegend = h("span", { class: "split-legend", title: "A cell's top edge shows its split" });
   const hold = new BrowseHold(grid.el);
   bus.on("selection", (n) => (selInfo.textContent = n > 0 ? `${n} selected · T tag · U untag · D discard · R restore · Esc clear` : ""));
 
@@ -43,7 +46,7 @@ function boot(): void {
       "main",
       { class: "layout" },
       h("div", { class: "left" }, plots.el, hparams.el),
-      h("section", { class: "centre panel" }, query.el, grid.el, h("div", { class: "statusline" }, selInfo, hold.el)),
+      h("section", { class: "centre panel" }, query.el, grid.el, h("div", { class: "statusline" }, selInfo, splitLegend, hold.el)),
       detail.el,
     ),
   );
@@ -63,6 +66,14 @@ function boot(): void {
     void attempt("Reading metadata columns", () => api.getMetaData({ startIndex: 0, recordsCnt: 0 })).then((m) => {
       if (m?.success) query.setColumns(m.allMetadataNames);
     });
+    // Splits that cannot be read leave the legend out: the grid works without it.
+    void api.getDataSplits({}).then(
+      (res) => {
+        const names = res.splitNames.filter((n) => n && n !== "none");
+        splitLegend.replaceChildren(...names.map((n) => h("span", { class: "split-key", style: `--split:${splitColor(n)}` }, n)));
+      },
+      () => {},
+    );
   });
 
   // Coming online with no samples shown means the start-up calls failed (server not up yet,

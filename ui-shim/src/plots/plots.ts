@@ -9,12 +9,11 @@ import { attempt, toast } from "../toast";
 import { contextMenu, promptText } from "../dialog";
 import { bus, gridPainted, state } from "../store";
 import { loadUPlot } from "./uplot";
-import { shortHash } from "./runlabel";
+import { runColor, shortHash } from "./runlabel";
 import { pointRestore, pointRestoreLabel } from "./checkpoint";
 import { readCheckpoints, restoreNearPoint, restoreRun, type RunCheckpoints } from "./restore";
 import { align, appendPoints, countPoints, longestCurve, replaceHistory, replaceRange, type Curve, type Store } from "./series";
 
-const RUN_COLORS = ["#5b8cff", "#3fc98f", "#f0a04b", "#d76bd9", "#5fd0e0", "#e06464", "#c9c45a"];
 const ORDER = ["train/loss", "val/loss", "test/loss", "train/accuracy", "val/accuracy", "test/accuracy", "train/lr"];
 const MAX_POINTS = 1000;
 const AXIS_FONT = "10px system-ui";
@@ -186,7 +185,7 @@ export class Plots {
   private colorFor(hash: string): string {
     let c = this.runColor.get(hash);
     if (!c) {
-      c = RUN_COLORS[this.runColor.size % RUN_COLORS.length];
+      c = runColor(hash, new Set(this.runColor.values()));
       this.runColor.set(hash, c);
     }
     return c;
