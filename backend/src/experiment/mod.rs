@@ -466,23 +466,22 @@ impl Experiment {
             .records()
             .into_iter()
             .map(|(hash, record)| {
-                let steps: Vec<i32> = self
+                let checkpoint_steps: Vec<i32> = self
                     .runs
                     .steps(&hash)
                     .iter()
                     .map(|step| i32::try_from(*step).unwrap_or(i32::MAX))
                     .collect();
-                (hash, record, steps)
-            })
-            .map(|(hash, record, steps)| ExperimentRunInfo {
-                latest_weight_step: steps.last().copied().unwrap_or(-1),
-                checkpoint_steps: steps,
-                is_current: hash == current,
-                experiment_hash: hash,
-                experiment_name: record.name,
-                notes: record.notes,
-                created: record.created,
-                last_used: record.last_used,
+                ExperimentRunInfo {
+                    latest_weight_step: checkpoint_steps.last().copied().unwrap_or(-1),
+                    checkpoint_steps,
+                    is_current: hash == current,
+                    experiment_hash: hash,
+                    experiment_name: record.name,
+                    notes: record.notes,
+                    created: record.created,
+                    last_used: record.last_used,
+                }
             })
             .collect();
         runs.sort_by(|a, b| {
