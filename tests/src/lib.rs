@@ -313,6 +313,16 @@ pub fn paused_mlp() -> RunConfig {
 }
 
 /// Builds an ExperimentCommand carrying only hyperparameters.
+/// `message` as a request that carries `authorization: Bearer <token>`.
+pub fn with_bearer<T>(message: T, token: &str) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    let value = format!("Bearer {token}")
+        .parse()
+        .expect("a token is a valid header value");
+    request.metadata_mut().insert("authorization", value);
+    request
+}
+
 pub fn hyper_command(hyper: proto::HyperParameters) -> proto::TrainerCommand {
     proto::TrainerCommand {
         hyper_parameter_change: Some(proto::HyperParameterCommand {

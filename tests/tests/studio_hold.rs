@@ -75,10 +75,7 @@ async fn holds_need_the_token_when_auth_is_on() {
     let mut studio = server.studio_client().await;
     let status = studio.hold_training(hold(100)).await.unwrap_err();
     assert_eq!(status.code(), tonic::Code::Unauthenticated);
-    let mut request = tonic::Request::new(hold(100));
-    request
-        .metadata_mut()
-        .insert("authorization", "Bearer secret".parse().unwrap());
+    let request = with_bearer(hold(100), "secret");
     assert!(
         studio
             .hold_training(request)

@@ -90,10 +90,7 @@ async fn reading_the_view_needs_the_token_when_auth_is_on() {
     let mut studio = server.studio_client().await;
     let status = studio.get_view(GetViewRequest {}).await.unwrap_err();
     assert_eq!(status.code(), tonic::Code::Unauthenticated);
-    let mut request = tonic::Request::new(GetViewRequest {});
-    request
-        .metadata_mut()
-        .insert("authorization", "Bearer secret".parse().unwrap());
+    let request = with_bearer(GetViewRequest {}, "secret");
     assert!(studio.get_view(request).await.is_ok());
     server.shutdown().await;
 }
