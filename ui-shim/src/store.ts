@@ -16,6 +16,9 @@ export interface Counts {
 export interface State {
   conn: ConnState;
   training: boolean;
+  /** An evaluation runs between training steps: the server reports training as off meanwhile
+   *  (an evaluation pauses it), and training goes on when it ends. */
+  evaluating: boolean;
   auditor: boolean;
   runName: string;
   lastHash: string;
@@ -29,6 +32,7 @@ export interface State {
 export const state: State = {
   conn: "connecting",
   training: false,
+  evaluating: false,
   auditor: false,
   runName: "",
   lastHash: "",
@@ -72,6 +76,25 @@ export const gridPainted: Promise<void> = new Promise((resolve) => {
   });
   setTimeout(resolve, FIRST_PAINT_WAIT_MS);
 });
+
+/** GetEvaluationStatus states that mean no evaluation is running. */
+const EVAL_IDLE = new Set(["", "idle", "done", "canceled", "error"]);
+
+export function evaluationActive(status: string): boolean {
+  return !EVAL_IDLE.has(status);
+}
+
+/** Training is on, or only waits for an evaluation it started (what the header shows). */
+export function trainingOn(s: Pick<State, "training" | "evaluating">): boolean {
+  return s.training || s.evaluating;
+}
+
+/** Whether, after a beat that read `training`, the Studio should see an evaluation between
+ *  steps: training was on before (and the person did not pause it meanwhile), is reported off
+ *  now, and an evaluation is running. */
+export function evaluatingBetweenSteps(wasOn: boolean, training: boolean, evalStatus: string | undefined): boolean {
+  return wasOn && !training && evalStatus !== undefined && evaluationActive(evalStatus);
+}
 
 export function hpNumber(hps: HyperParameterDesc[], ...names: string[]): number | undefined {
   for (const d of hps) {

@@ -4,7 +4,7 @@
 import { api, isAuthError, onAuthRequired, saveToken, serverAddress } from "../api";
 import { promptText } from "../dialog";
 import { toast } from "../toast";
-import { bus, hpFlag, hpNumber, hpString, state, type ConnState } from "../store";
+import { bus, evaluatingBetweenSteps, hpFlag, hpNumber, hpString, state, trainingOn, type ConnState } from "../store";
 
 const BEAT_MS = 3000;
 let failures = 0;
@@ -31,7 +31,12 @@ export async function beat(): Promise<boolean> {
     failures = 0;
     const hps = res.hyperParametersDescs;
     state.hps = hps;
+    const wasOn = trainingOn(state);
     state.training = hpFlag(hps, "is_training", "Is Training") ?? false;
+    // The trainer's own evaluations (every eval_frequency steps) report training as off while
+    // they run: ask whether one runs, rather than show "paused" and offer Resume meanwhile.
+    const evalStatus = wasOn && !state.training ? await evaluationStatus() : undefined;
+    state.evaluating = evaluatingBetweenSteps(wasOn, state.training, evalStatus);
     state.auditor = hpFlag(hps, "auditor_mode", "Auditor Mode") ?? false;
     state.runName = hpString(hps, "experiment_name", "Experiment Name") ?? "";
     state.lastHash = hpString(hps, "last_hash", "Last Hash") ?? "";
@@ -49,6 +54,15 @@ export async function beat(): Promise<boolean> {
     // One slow answer is not an outage; three in a row are.
     if (failures >= 3 || state.conn === "connecting") setConn(failures >= 3 ? "offline" : state.conn);
     return false;
+  }
+}
+
+/** The evaluation board's status, or undefined when it cannot be read. */
+async function evaluationStatus(): Promise<string | undefined> {
+  try {
+    return (await api.getEvaluationStatus({}, { timeoutMs: 2500 })).status;
+  } catch {
+    return undefined;
   }
 }
 
@@ -75,9 +89,9 @@ export function startHeartbeat(): void {
     // The server pauses training before an edit (unless it applies edits live): show the
     // state the edit left at once, not at the next beat, and say why training stopped.
     bus.on("edited", () => {
-      const wasTraining = state.training;
+      const wasTraining = trainingOn(state);
       void beat().then((ok) => {
-        if (ok && wasTraining && !state.training) {
+        if (ok && wasTraining && !trainingOn(state)) {
           toast("Training paused to apply the edit (the server pauses for edits unless started with --edits-live). Resume with ▶ Resume or Space.", "info");
         }
       });

@@ -4,12 +4,11 @@ import { h, clear, fmtNum } from "../dom";
 import { api } from "../api";
 import { openModal, type Modal } from "../dialog";
 import { attempt, toast } from "../toast";
-import { state } from "../store";
+import { evaluationActive, state } from "../store";
 import { restoreRun, type RunCheckpoints } from "../plots/restore";
 import { latestText } from "../plots/checkpoint";
 import { shortHash } from "../plots/runlabel";
 
-const TERMINAL = new Set(["", "idle", "done", "canceled", "error"]);
 
 export async function openEvaluation(): Promise<void> {
   const modal = openModal("Run an evaluation");
@@ -41,7 +40,7 @@ export async function openEvaluation(): Promise<void> {
   const show = (status: string, current: number, total: number, msg: string) => {
     const pct = total > 0 ? Math.min(100, (100 * current) / total) : status === "done" ? 100 : 0;
     bar.style.width = `${pct}%`;
-    progress.classList.toggle("indeterminate", total === 0 && !TERMINAL.has(status));
+    progress.classList.toggle("indeterminate", total === 0 && evaluationActive(status));
     progressText.textContent = `${status}${total > 0 ? ` (${current}/${total})` : ""}${msg ? ` — ${msg}` : ""}`;
   };
   const poll = async () => {
@@ -54,7 +53,7 @@ export async function openEvaluation(): Promise<void> {
       try {
         const st = await api.getEvaluationStatus({});
         show(st.status || "idle", st.current, st.total, st.error || st.message);
-        if (TERMINAL.has(st.status)) {
+        if (!evaluationActive(st.status)) {
           if (st.status === "error" || st.status === "canceled") toast(`Evaluation ${st.status}: ${st.error || st.message || "no detail"}`, st.status === "error" ? "error" : "info");
           else if (st.status === "done") toast(`Evaluation of ${st.splitName || split.value} finished.`, "ok");
           break;
@@ -85,7 +84,7 @@ export async function openEvaluation(): Promise<void> {
   });
   // An evaluation started elsewhere (or before a reload) shows its progress straight away.
   const st = await attempt("Reading the evaluation status", () => api.getEvaluationStatus({}));
-  if (st && !TERMINAL.has(st.status)) void poll();
+  if (st && evaluationActive(st.status)) void poll();
 }
 
 /** Lists the server's splits in `split`, preferring a validation or test split; when they

@@ -4,7 +4,7 @@
 import { h, fmtNum } from "../dom";
 import { api, serverAddress } from "../api";
 import { attempt, toast } from "../toast";
-import { bus, state } from "../store";
+import { bus, state, trainingOn } from "../store";
 import { askToken, beat } from "./conn";
 import { openEvaluation, openRuns } from "./dialogs";
 
@@ -71,13 +71,14 @@ export class Header {
   private render(): void {
     const c = state.conn;
     this.dot.className = `dot ${c}`;
-    this.connText.textContent = c === "online" ? (state.training ? "training" : "paused") : c === "auth" ? "token needed" : c;
-    this.dot.classList.toggle("training", c === "online" && state.training);
+    const on = trainingOn(state);
+    this.connText.textContent = c === "online" ? (state.evaluating ? "evaluating" : on ? "training" : "paused") : c === "auth" ? "token needed" : c;
+    this.dot.classList.toggle("training", c === "online" && on);
     this.run.textContent = state.runName || (state.lastHash ? state.lastHash.slice(0, 8) : "—");
     this.age.textContent = fmtNum(state.modelAge);
     this.playBtn.disabled = c !== "online" || this.busy;
-    this.playBtn.textContent = state.training ? "❚❚ Pause" : "▶ Resume";
-    this.playBtn.classList.toggle("running", state.training);
+    this.playBtn.textContent = on ? "❚❚ Pause" : "▶ Resume";
+    this.playBtn.classList.toggle("running", on);
     this.playBtn.dataset.training = String(state.training);
     this.modeTrain.classList.toggle("on", !state.auditor);
     this.modeAudit.classList.toggle("on", state.auditor);
@@ -87,7 +88,10 @@ export class Header {
 
   async toggle(): Promise<void> {
     if (state.conn !== "online" || this.busy) return;
-    const resume = !state.training;
+    const resume = !trainingOn(state);
+    // A pause during an evaluation keeps training off after it: the next beat must not take
+    // the evaluation for one between steps again.
+    if (!resume) state.evaluating = false;
     this.busy = true;
     this.render();
     const hyperParameters = resume ? { isTraining: true, auditorMode: state.auditor } : { isTraining: false };
