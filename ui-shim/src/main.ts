@@ -57,7 +57,7 @@ function boot(): void {
   // call also compiles the RPC client) and decoding their answers on this thread delayed it.
   listenForAuth();
   grid.prime();
-  const firstCounts = gridPainted.then(() => query.refreshCounts());
+  const firstCounts = gridPainted.then(() => query.refresh());
   void gridPainted.then(() => {
     // Spare cells for the rows a first scroll adds, made while the page is idle.
     whenIdle(() => grid.prewarm(2));
@@ -90,10 +90,10 @@ function boot(): void {
       void firstCounts.then(() => {
         if (state.conn !== "online") return;
         if (state.counts.all === 0) {
-          void query.refreshCounts();
+          void query.refresh();
           bus.emit("view", undefined);
         } else if (reconnect) {
-          void query.refreshCounts();
+          void query.refresh();
           grid.resume();
         }
       });

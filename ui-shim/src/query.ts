@@ -88,10 +88,13 @@ export class QueryBar {
 
   async refreshCounts(): Promise<void> {
     const res = await attempt("Reading the sample counts", () => api.applyDataQuery({ query: "" }, { timeoutMs: 30000 }));
-    if (res) {
-      this.absorb(res);
-      void this.refreshView();
-    }
+    if (res) this.absorb(res);
+  }
+
+  /** The counts and the view in force, read again (at start-up and after a reconnect; an edit
+   *  changes the counts but not the view's definition). */
+  async refresh(): Promise<void> {
+    await Promise.all([this.refreshCounts(), this.refreshView()]);
   }
 
   /** Reads the view in force back from the server and shows it: the line of filters, sort and
@@ -105,8 +108,6 @@ export class QueryBar {
     }
     const text = describeView(view.filters, view.sort, view.limit, view.windowSorts);
     this.viewEl.textContent = text;
-    this.viewEl.dataset.filters = String(view.filters.length);
-    this.el.classList.toggle("filtered", view.filters.length > 0 || view.limit !== "");
     const sort = sortControl(view.sort);
     this.showSort(sort.column, sort.dir);
   }
